@@ -4,7 +4,10 @@
 // resolves it, checks fields against the event registry and compiles the tree.
 package condition
 
-// Pos is a byte offset into the condition text.
+// Pos is a position in a set of condition texts, like go/token.Pos: the
+// caller parses each text with a distinct base (Parse(src, base)) and a Pos
+// is base + byte offset. The ruleset keeps the bases to map a Pos back to
+// file:line:col, so errors inside a macro point into the macro.
 type Pos int
 
 // Node is a node of the condition syntax tree.
