@@ -1,0 +1,55 @@
+# ttpwatch — build, test and measure. `make help` lists the targets.
+GO        ?= go
+BIN       ?= ttpwatch
+PKGS      := ./...
+FUZZTIME  ?= 5s
+# Fuzz targets run briefly in `make test`: package:FuzzName pairs.
+FUZZ_TARGETS := \
+	./ruleset/condition:FuzzParse \
+	./ruleset:FuzzCompile \
+	./ruleset:FuzzLoad \
+	./sensor:FuzzReplay \
+	./termsafe:FuzzEscape
+
+.PHONY: help build run test unit fuzz lint bench generate generate-check screenshots clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build the ttpwatch binary (no clang needed: BPF objects are committed)
+	$(GO) build -trimpath -o $(BIN) .
+
+run: build ## run on the live sensor with the embedded default rules (needs root)
+	sudo ./$(BIN)
+
+test: lint unit fuzz ## everything CI runs: lint, unit+integration tests, short fuzzing
+
+unit: ## unit and integration tests (BPF tests need root; REQUIRE_BPF=1 makes a skip fail)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+fuzz: ## run every fuzz target for $(FUZZTIME)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+lint: ## gofmt, go vet, staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+bench: ## engine, decode and ui benchmarks plus sensor overhead ratios (root)
+	./bench/run.sh
+
+generate: ## regenerate the BPF objects with bpf2go (needs clang, llvm, libbpf-dev, bpftool)
+	$(GO) generate ./sensor/...
+
+generate-check: generate ## fail if the committed BPF objects differ from the sources
+	@git diff --exit-code -- sensor bpf || { echo "committed BPF objects are stale: run 'make generate' and commit"; exit 1; }
+
+screenshots: build ## render each view from a replayed capture to PNG in screenshots/
+	./screenshots/render.sh
+
+clean:
+	rm -f $(BIN)
