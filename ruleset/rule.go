@@ -72,10 +72,19 @@ type Rule struct {
 	Exceptions          []Exception
 	WarnEvttypes        bool
 	SkipIfUnknownFilter bool
+	// Capture and CaptureDuration (ms) are read for compatibility; this
+	// engine does not write captures.
+	Capture         bool
+	CaptureDuration int
 
 	// Expanded is the condition with lists substituted, macros expanded and
 	// exceptions folded in; the compiler's input.
 	Expanded condition.Node
+	// Program is Expanded compiled once at load; the engine runs it.
+	Program *Program
+
+	// output is Output parsed at load (see FormatOutput).
+	output outputFormat
 
 	// File, Line and Col locate the rule's definition.
 	File string
