@@ -275,7 +275,27 @@ type Event struct {
 	// UIDs holds the new ids of setuid/setgid (index 0) and
 	// setresuid/setresgid (real, effective, saved). -1 means unchanged.
 	UIDs [3]int64
+
+	// lazy caches the few field values that must be built (socket fd.name,
+	// evt.args, evt.datetime) so they cost one allocation per event and only
+	// when a rule or output asks for them. Reset clears it with the rest.
+	lazy lazyText
 }
+
+// lazyText holds the built-once texts of an event and which are set.
+type lazyText struct {
+	have     uint8
+	sockName string
+	args     string
+	datetime string
+}
+
+// Bits of lazyText.have.
+const (
+	haveSockName uint8 = 1 << iota
+	haveArgs
+	haveDatetime
+)
 
 // Reset clears e for reuse without releasing its buffers.
 func (e *Event) Reset() {

@@ -1,6 +1,9 @@
 package event
 
-import "sort"
+import (
+	"net/netip"
+	"sort"
+)
 
 // registry holds every known field by name. It is filled by init functions
 // of this package and read-only afterwards.
@@ -46,26 +49,14 @@ func boolean(b bool) Value {
 // procOf returns the event's process or nil.
 func procOf(e *Event) *Process { return e.Proc }
 
-func init() {
-	register(
-		&Field{Name: "evt.type", Type: String, Filled: true,
-			Desc: "Event type (Falco name), e.g. execve, openat, connect.",
-			Get:  func(e *Event, _ Arg) Value { return str(e.Type.String()) }},
-		&Field{Name: "proc.name", Type: String, Filled: true,
-			Desc: "Name of the executable generating the event (the task comm).",
-			Get: func(e *Event, _ Arg) Value {
-				if p := procOf(e); p != nil {
-					return str(p.Comm)
-				}
-				return Value{}
-			}},
-		&Field{Name: "proc.args", Type: String, Filled: true,
-			Desc: "Arguments passed on the command line when starting the process, space separated.",
-			Get: func(e *Event, _ Arg) Value {
-				if p := procOf(e); p != nil {
-					return str(p.ArgLine)
-				}
-				return Value{}
-			}},
-	)
+// na is the value of a field that is not available for an event.
+var na = Value{}
+
+// ip returns an IP value; v4-mapped IPv6 addresses are unmapped so CIDR
+// membership against IPv4 networks works as in Falco.
+func ip(a netip.Addr) Value {
+	if !a.IsValid() {
+		return na
+	}
+	return Value{OK: true, IP: a.Unmap()}
 }
