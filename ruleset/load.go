@@ -569,11 +569,9 @@ func (l *loader) textOf(f *srcFile, n ast.Node) *text {
 	quoted := false
 	switch x := n.(type) {
 	case *ast.LiteralNode:
-		// Block scalar: content starts on the line after the header.
+		// Block scalar: content starts on the line after the header (the
+		// value token's own position is its last line).
 		line, col = int(start.line)+1, 1
-		if x.Value != nil && x.Value.Token != nil && x.Value.Token.Position != nil && x.Value.Token.Position.Line > 0 {
-			line = x.Value.Token.Position.Line
-		}
 	case *ast.StringNode:
 		if x.Token != nil {
 			quoted = x.Token.Type == token.DoubleQuoteType || x.Token.Type == token.SingleQuoteType

@@ -3,7 +3,10 @@ package ruleset
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -33,13 +36,19 @@ type loader struct {
 
 	spans    []span
 	nextBase condition.Pos
+	// curMacro is the macro whose text is being parsed, for span.macro.
+	curMacro string
+	// substFailed is set by substitute when it met a list that failed.
+	substFailed bool
 	seenErr  map[string]bool
 }
 
-// span maps a range of condition.Pos to the text it was parsed from.
+// span maps a range of condition.Pos to the text it was parsed from and
+// the macro it belongs to ("" for a rule's own text).
 type span struct {
-	base condition.Pos
-	t    *text
+	base  condition.Pos
+	t     *text
+	macro string
 }
 
 // firstBase is far above any relative offset, so an absolute Pos can never
@@ -58,7 +67,7 @@ func newLoader() *loader {
 }
 
 func (l *loader) diag(at loc, kind, name, format string, args ...any) Diagnostic {
-	d := Diagnostic{Line: int(at.line), Col: int(at.col), Kind: kind, Name: name, Msg: fmt.Sprintf(format, args...)}
+	d := Diagnostic{Line: int(at.line), Col: int(at.col), Kind: kind, Name: escapeControls(name), Msg: escapeControls(fmt.Sprintf(format, args...))}
 	if int(at.file) < len(l.files) {
 		d.File = l.files[at.file]
 	}
@@ -81,6 +90,36 @@ func (l *loader) warnAt(at loc, kind, name, format string, args ...any) {
 	l.warns = append(l.warns, l.diag(at, kind, name, format, args...))
 }
 
+// escapeControls makes text from rules files safe to print: control and
+// format characters and invalid UTF-8 become visible escapes.
+func escapeControls(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Cf, r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
 func (l *loader) file(at loc) string {
 	if int(at.file) < len(l.files) {
 		return l.files[at.file]
@@ -99,6 +138,7 @@ type listDef struct {
 	state    int // 0 new, 1 expanding, 2 done
 	expanded []string
 	used     bool
+	failed   bool
 }
 
 // macroDef is a macro being loaded.

@@ -31,20 +31,27 @@ func (l *loader) resolve() *Ruleset {
 		}
 	}
 	rs.Warnings = l.warns
-	sort.SliceStable(l.errs, func(i, j int) bool { return diagLess(l.errs[i], l.errs[j]) })
-	sort.SliceStable(rs.Warnings, func(i, j int) bool { return diagLess(rs.Warnings[i], rs.Warnings[j]) })
+	l.sortDiags(l.errs)
+	l.sortDiags(rs.Warnings)
 	return rs
 }
 
-// diagLess orders diagnostics by file load order, then position.
-func diagLess(a, b Diagnostic) bool {
-	if a.File != b.File {
-		return false // keep load order across files (stable sort)
+// sortDiags orders diagnostics by file load order, then position.
+func (l *loader) sortDiags(ds []Diagnostic) {
+	order := map[string]int{}
+	for i := len(l.files) - 1; i >= 0; i-- {
+		order[l.files[i]] = i
 	}
-	if a.Line != b.Line {
-		return a.Line < b.Line
-	}
-	return a.Col < b.Col
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
+		if a.File != b.File {
+			return order[a.File] < order[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 }
 
 // expandList replaces items naming other lists by their items.
@@ -80,6 +87,8 @@ func (l *loader) expandList(d *listDef, stack []string) bool {
 	d.state = 2
 	if ok {
 		d.expanded = out
+	} else {
+		d.failed = true
 	}
 	return ok
 }
@@ -161,6 +170,10 @@ func (l *loader) substitute(t *text) *text {
 		}
 		changed = true
 		d.used = true
+		if d.failed {
+			// Its error is reported; the condition cannot be built.
+			l.substFailed = true
+		}
 		at := t.locAt(i)
 		items := make([]string, len(d.expanded))
 		for k, v := range d.expanded {
@@ -223,7 +236,7 @@ func quoteListItem(s string) string {
 // register allocates a Pos range for a text about to be parsed.
 func (l *loader) register(t *text) condition.Pos {
 	base := l.nextBase
-	l.spans = append(l.spans, span{base: base, t: t})
+	l.spans = append(l.spans, span{base: base, t: t, macro: l.curMacro})
 	l.nextBase += condition.Pos(len(t.s)) + 1
 	return base
 }
@@ -272,10 +285,19 @@ func (l *loader) condErr(err error, kind, name string, fallback loc) {
 		return
 	}
 	msg := ce.Msg
-	if tok := tokenAt(sp.t.s, int(ce.Offset-sp.base)); tok != "" && !strings.Contains(msg, tok) {
+	if tok := tokenAt(sp.t.s, int(ce.Offset-sp.base)); tok != "" && !strings.Contains(msg, strings.Trim(tok, `"'(),`)) {
 		msg += fmt.Sprintf(" (near %q)", tok)
 	}
-	l.errAt(at, kind, name, "%s", msg)
+	l.errAt(at, kind, name, "%s%s", msg, inMacro(sp, kind, name))
+}
+
+// inMacro names the macro an error lies in when it is not the item being
+// reported, since the position then points into the macro.
+func inMacro(sp *span, kind, name string) string {
+	if sp == nil || sp.macro == "" || kind == "macro" && sp.macro == name {
+		return ""
+	}
+	return fmt.Sprintf(" (in macro %q)", sp.macro)
 }
 
 // tokenAt returns the word at off, capped, for error messages.
@@ -306,8 +328,15 @@ func (l *loader) ensureMacro(m *macroDef, stack []string) {
 		m.failed = true
 		return
 	}
+	l.substFailed = false
 	m.substed = l.substitute(t)
+	if l.substFailed {
+		m.failed = true
+		return
+	}
+	l.curMacro = m.name
 	n, ok := l.parse(m.substed, "macro", m.name, m.at)
+	l.curMacro = ""
 	if !ok {
 		m.failed = true
 		return
@@ -428,7 +457,11 @@ func (l *loader) resolveRule(d *ruleDef) bool {
 		l.errAt(d.condAt, "rule", r.Name, "empty condition")
 		return false
 	}
+	l.substFailed = false
 	substed := l.substitute(cond)
+	if l.substFailed {
+		return false
+	}
 	n, ok := l.parse(substed, "rule", r.Name, d.condAt)
 	if !ok {
 		return false
@@ -445,7 +478,10 @@ func (l *loader) resolveRule(d *ruleDef) bool {
 			continue
 		}
 		r.Exceptions = append(r.Exceptions, disp)
-		if en != nil {
+		// One flat or: (cond) and not (t1 or t2 or …), as Falco writes it.
+		if or, isOr := en.(*condition.Or); isOr {
+			excNodes = append(excNodes, or.Terms...)
+		} else if en != nil {
 			excNodes = append(excNodes, en)
 		}
 	}
@@ -514,7 +550,8 @@ func (l *loader) checkFields(n condition.Node, r *Rule) bool {
 		if msg == "" {
 			return
 		}
-		at, _ := l.posLoc(f.At)
+		at, sp := l.posLoc(f.At)
+		msg += inMacro(sp, "rule", r.Name)
 		if unknown && r.SkipIfUnknownFilter {
 			if !skip {
 				l.warnAt(at, "rule", r.Name, "%s; rule skipped (skip-if-unknown-filter)", msg)
