@@ -40,7 +40,7 @@ type loader struct {
 	curMacro string
 	// substFailed is set by substitute when it met a list that failed.
 	substFailed bool
-	seenErr  map[string]bool
+	seenErr     map[string]bool
 }
 
 // span maps a range of condition.Pos to the text it was parsed from and
