@@ -228,8 +228,15 @@ func (t *ProcTable) Exit(pid uint32, code int32, ts int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advance(ts)
-	p := t.procs[pid]
-	if p == nil || !p.Alive() {
+	if p := t.procs[pid]; p != nil {
+		t.exitLocked(p, code, ts)
+	}
+}
+
+// exitLocked marks image p exited and queues it for expiry. Called with mu
+// held.
+func (t *ProcTable) exitLocked(p *event.Process, code int32, ts int64) {
+	if !p.Alive() {
 		return
 	}
 	p.ExitCode.Store(code)
@@ -331,21 +338,36 @@ func (t *ProcTable) Len() int {
 // was full.
 func (t *ProcTable) Evicted() uint64 { return t.evicted.Load() }
 
-// Publish stores p as the current image of p.Pid, linking p.Parent to the
-// current entry of p.Ppid when unset. Replay uses it to rebuild a table from
-// a capture; the sensor uses Exec, Fork and Resolve.
+// Publish stores p, complete with its Parent link, as the current image of
+// p.Pid. Replay uses it to rebuild a table from a capture; the sensor uses
+// Exec, Fork and Resolve.
 func (t *ProcTable) Publish(p *event.Process) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advance(p.StartTime)
-	t.publishLocked(p)
+	t.storeLocked(p)
 }
 
-// publishLocked stores p, enforcing the live bound. Called with mu held.
+// MarkExited records that image p exited at ts (unix ns) with code, whether
+// or not it is still the current image of its pid. Replay uses it.
+func (t *ProcTable) MarkExited(p *event.Process, code int32, ts int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.advance(ts)
+	t.exitLocked(p, code, ts)
+}
+
+// publishLocked links p to its parent's current entry and stores it. Called
+// with mu held.
 func (t *ProcTable) publishLocked(p *event.Process) {
 	if p.Parent == nil && p.Ppid != p.Pid {
 		p.Parent = t.procs[p.Ppid]
 	}
+	t.storeLocked(p)
+}
+
+// storeLocked stores p, enforcing the live bound. Called with mu held.
+func (t *ProcTable) storeLocked(p *event.Process) {
 	if _, ok := t.procs[p.Pid]; !ok && len(t.procs) >= t.cfg.MaxLive+t.cfg.MaxExited {
 		t.makeRoomLocked()
 	}
