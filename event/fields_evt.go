@@ -2,7 +2,6 @@ package event
 
 import (
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -183,13 +182,19 @@ func flagValue(name string) (uint64, bool) {
 
 // formatFlags renders a tagged evt.arg.flags value with its table.
 func formatFlags(v uint64) string {
+	var buf [128]byte
+	return string(appendFlags(buf[:0], v))
+}
+
+func appendFlags(b []byte, v uint64) []byte {
 	bits := v & flagBitsMask
 	for i, t := range flagTables {
 		if v&(uint64(1)<<(flagTagShift+i)) != 0 {
-			return t.format(bits, t == OpenFlags && v&flagRdonly != 0)
+			return t.appendFormat(b, bits, t == OpenFlags && v&flagRdonly != 0)
 		}
 	}
-	return "0x" + strconv.FormatUint(bits, 16)
+	b = append(b, "0x"...)
+	return strconv.AppendUint(b, bits, 16)
 }
 
 // argDef defines one evt.arg.<name> field; get is called only for event
@@ -209,6 +214,14 @@ func enumStr(name string, n int64) Value {
 		return str(name)
 	}
 	return str(decimal(n))
+}
+
+// idArg is a user or group id argument. Falco renders these as names
+// (evt.arg.uid = nobody); we have no name for the target id, so the text is
+// the decimal id: `evt.arg.uid = 0` works and name comparisons load but do
+// not match. Num carries the id too.
+func idArg(id int64) Value {
+	return Value{OK: true, Str: decimal(id), Num: id}
 }
 
 // pathOr returns s when set, else unavailable.
@@ -288,22 +301,22 @@ var argDefs = []argDef{
 			}
 			return na
 		}},
-	{name: "uid", typ: Number, desc: "User id argument of setuid.",
-		get: func(e *Event) Value { return num(e.UIDs[0]) }},
-	{name: "gid", typ: Number, desc: "Group id argument of setgid.",
-		get: func(e *Event) Value { return num(e.UIDs[0]) }},
-	{name: "ruid", typ: Number, desc: "Real user id argument of setresuid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[0]) }},
-	{name: "euid", typ: Number, desc: "Effective user id argument of setresuid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[1]) }},
-	{name: "suid", typ: Number, desc: "Saved user id argument of setresuid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[2]) }},
-	{name: "rgid", typ: Number, desc: "Real group id argument of setresgid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[0]) }},
-	{name: "egid", typ: Number, desc: "Effective group id argument of setresgid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[1]) }},
-	{name: "sgid", typ: Number, desc: "Saved group id argument of setresgid (-1 = unchanged).",
-		get: func(e *Event) Value { return num(e.UIDs[2]) }},
+	{name: "uid", typ: String, desc: "User id argument of setuid.",
+		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
+	{name: "gid", typ: String, desc: "Group id argument of setgid.",
+		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
+	{name: "ruid", typ: String, desc: "Real user id argument of setresuid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
+	{name: "euid", typ: String, desc: "Effective user id argument of setresuid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[1]) }},
+	{name: "suid", typ: String, desc: "Saved user id argument of setresuid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[2]) }},
+	{name: "rgid", typ: String, desc: "Real group id argument of setresgid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
+	{name: "egid", typ: String, desc: "Effective group id argument of setresgid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[1]) }},
+	{name: "sgid", typ: String, desc: "Saved group id argument of setresgid (-1 = unchanged).",
+		get: func(e *Event) Value { return idArg(e.UIDs[2]) }},
 	{name: "pid", typ: Number, desc: "Target pid of kill and ptrace.",
 		get: func(e *Event) Value { return num(e.TargetPid) }},
 	{name: "sig", typ: String, desc: "Signal sent by kill, by name (SIGKILL).",
@@ -368,28 +381,54 @@ func resName(res int64) string {
 }
 
 // args renders evt.args once per event: name=value pairs of the event's
-// arguments, space separated.
+// arguments, space separated. It renders into a stack buffer so the one
+// allocation is the final string.
 func (e *Event) args() string {
 	if e.lazy.have&haveArgs != 0 {
 		return e.lazy.args
 	}
-	var b strings.Builder
+	var buf [512]byte
+	b := buf[:0]
 	if e.Type < NumTypes {
 		for _, name := range evtArgs[e.Type] {
 			f := argFields[name]
-			v := f.Get(e, Arg{})
-			if !v.OK {
-				continue
+			var v Value
+			if name != "tuple" {
+				if v = f.Get(e, Arg{}); !v.OK {
+					continue
+				}
 			}
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			mark := len(b)
+			if len(b) > 0 {
+				b = append(b, ' ')
 			}
-			b.WriteString(name)
-			b.WriteByte('=')
-			b.WriteString(f.Format(v))
+			b = append(b, name...)
+			b = append(b, '=')
+			switch {
+			case name == "tuple":
+				// Rendered in place rather than through the cached
+				// fd.name, which would cost a second allocation.
+				n := len(b)
+				if e.Sock.Family == AFUnix {
+					b = append(b, e.Sock.UnixPath...)
+				} else if isInet(&e.Sock) {
+					b = appendSockName(b, &e.Sock)
+				}
+				if len(b) == n {
+					b = b[:mark]
+				}
+			case name == "mode":
+				b = appendMode(b, uint64(v.Num))
+			case f.Type == Flags:
+				b = appendFlags(b, uint64(v.Num))
+			case f.Type == Number:
+				b = strconv.AppendInt(b, v.Num, 10)
+			default:
+				b = append(b, v.Str...)
+			}
 		}
 	}
-	e.lazy.args = b.String()
+	e.lazy.args = string(b)
 	e.lazy.have |= haveArgs
 	return e.lazy.args
 }
@@ -443,7 +482,10 @@ func init() {
 			Get:  func(e *Event, _ Arg) Value { return num(int64(e.CPU)) }},
 		&Field{Name: "evt.res", Type: String, Filled: true,
 			Desc: "Result of the syscall: SUCCESS, or the errno name of a failure (ENOENT, EACCES, EINPROGRESS, …).",
-			Get:  func(e *Event, _ Arg) Value { return str(resName(e.Res)) }},
+			Get: func(e *Event, _ Arg) Value {
+				// Num carries the raw result as well, for numeric use.
+				return Value{OK: true, Str: resName(e.Res), Num: e.Res}
+			}},
 		&Field{Name: "evt.rawres", Type: Number, Filled: true,
 			Desc: "Result of the syscall as a number (negative errno on failure).",
 			Get:  func(e *Event, _ Arg) Value { return num(e.Res) }},

@@ -157,23 +157,31 @@ func (e *Event) sockName() (string, bool) {
 }
 
 func buildSockName(s *Sock) string {
+	var buf [128]byte
+	b := appendSockName(buf[:0], s)
+	if len(b) == 0 {
+		return ""
+	}
+	return string(b)
+}
+
+// appendSockName appends the tuple of an IP socket to b (nothing when
+// neither end is known).
+func appendSockName(b []byte, s *Sock) []byte {
 	local, remote := s.Local, s.Remote
 	if !remote.Addr().IsValid() {
 		if !local.Addr().IsValid() {
-			return ""
+			return b
 		}
-		var buf [64]byte
-		return string(appendAddrPort(buf[:0], local, s.Family))
+		return appendAddrPort(b, local, s.Family)
 	}
 	from, to := local, remote
 	if s.Role == RoleServer {
 		from, to = remote, local
 	}
-	var buf [128]byte
-	b := appendAddrPort(buf[:0], from, s.Family)
+	b = appendAddrPort(b, from, s.Family)
 	b = append(b, "->"...)
-	b = appendAddrPort(b, to, s.Family)
-	return string(b)
+	return appendAddrPort(b, to, s.Family)
 }
 
 // appendAddrPort renders ip:port, an unknown address as the family's zero

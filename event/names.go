@@ -2,7 +2,7 @@ package event
 
 import (
 	"strconv"
-	"strings"
+	"sync/atomic"
 )
 
 // This file holds the Linux name tables (errno, signals, ptrace requests, bpf
@@ -254,12 +254,29 @@ func init() {
 	}
 }
 
-// decimal renders n in base 10; it allocates only for n outside [0, 1024).
+// decimalEntry is one cached rendering of a larger number.
+type decimalEntry struct {
+	n int64
+	s string
+}
+
+// decimalCache remembers recent renderings of numbers outside smallDecimals
+// (uids like 65534, unknown errnos), so the steady state allocates nothing.
+var decimalCache [1024]atomic.Pointer[decimalEntry]
+
+// decimal renders n in base 10. Numbers in [0, 1024) never allocate; others
+// allocate the first time they are seen (and again if evicted).
 func decimal(n int64) string {
 	if n >= 0 && n < int64(len(smallDecimals)) {
 		return smallDecimals[n]
 	}
-	return strconv.FormatInt(n, 10)
+	slot := &decimalCache[uint64(n)%uint64(len(decimalCache))]
+	if d := slot.Load(); d != nil && d.n == n {
+		return d.s
+	}
+	d := &decimalEntry{n: n, s: strconv.FormatInt(n, 10)}
+	slot.Store(d)
+	return d.s
 }
 
 // flagBit is one named value of a FlagTable. A plain bit has Mask == Value;
@@ -328,7 +345,13 @@ func (t *FlagTable) Format(bits uint64) string { return t.format(bits, true) }
 // format renders bits; withZero says whether zero-valued field names
 // (O_RDONLY) may be printed.
 func (t *FlagTable) format(bits uint64, withZero bool) string {
-	var b strings.Builder
+	var buf [128]byte
+	return string(t.appendFormat(buf[:0], bits, withZero))
+}
+
+// appendFormat appends the rendering of bits to b.
+func (t *FlagTable) appendFormat(b []byte, bits uint64, withZero bool) []byte {
+	start := len(b)
 	rest := bits
 	for _, f := range t.bits {
 		if bits&f.mask != f.value {
@@ -341,23 +364,23 @@ func (t *FlagTable) format(bits uint64, withZero bool) string {
 		if f.value != 0 && rest&f.value != f.value {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte('|')
+		if len(b) > start {
+			b = append(b, '|')
 		}
-		b.WriteString(f.name)
+		b = append(b, f.name...)
 		rest &^= f.mask
 	}
 	if rest != 0 {
-		if b.Len() > 0 {
-			b.WriteByte('|')
+		if len(b) > start {
+			b = append(b, '|')
 		}
-		b.WriteString("0x")
-		b.WriteString(strconv.FormatUint(rest, 16))
+		b = append(b, "0x"...)
+		b = strconv.AppendUint(b, rest, 16)
 	}
-	if b.Len() == 0 {
-		return "0"
+	if len(b) == start {
+		b = append(b, '0')
 	}
-	return b.String()
+	return b
 }
 
 // OpenFlags names open(2) flags. O_RDONLY/O_WRONLY/O_RDWR are the access
@@ -447,10 +470,16 @@ var ModeBits = newFlagTable("mode", bitsOf(
 
 // FormatMode renders a file mode in octal with a leading 0 ("0755").
 func FormatMode(mode uint64) string {
+	var buf [24]byte
+	return string(appendMode(buf[:0], mode))
+}
+
+func appendMode(b []byte, mode uint64) []byte {
+	b = append(b, '0')
 	if mode == 0 {
-		return "0"
+		return b
 	}
-	return "0" + strconv.FormatUint(mode, 8)
+	return strconv.AppendUint(b, mode, 8)
 }
 
 // modeValue resolves an S_I* name or an octal literal starting with 0.
