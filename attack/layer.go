@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -140,11 +141,14 @@ func (c *Catalog) Layer(cov *Coverage, name string) ([]byte, error) {
 			}
 		}
 	}
-	out, err := json.MarshalIndent(l, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep "ATT&CK" and rule names readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(l); err != nil {
 		return nil, fmt.Errorf("encode Navigator layer %q: %w", name, err)
 	}
-	return append(out, '\n'), nil
+	return buf.Bytes(), nil
 }
 
 // anySubCovered reports whether an enabled rule covers a sub-technique of cell.

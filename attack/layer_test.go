@@ -205,3 +205,16 @@ func TestLayerEmpty(t *testing.T) {
 		t.Errorf("gradient.maxValue = %d, want >= 1 so the gradient is valid", l.Gradient.MaxValue)
 	}
 }
+
+func TestLayerReadableText(t *testing.T) {
+	c := Default()
+	out, err := c.Layer(c.Coverage([]RuleRef{{Name: "A & <B>", Tags: []string{"T1490"}, Enabled: true}}), "ATT&CK coverage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"name": "ATT&CK coverage"`, `"comment": "Rules: A & <B>"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("layer lacks %s:\n%s", want, out)
+		}
+	}
+}
