@@ -1,0 +1,113 @@
+package ruleset
+
+import (
+	"unsafe"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/ttpwatch/ttpwatch/event"
+)
+
+// evalEnv is what compiled programs read while they run: the current event
+// and the per-event cache of field values. The functions registered with
+// expr are closures over one evalEnv, so every program compiled into it must
+// run on one goroutine at a time (an Engine, a Filter, a standalone Program).
+type evalEnv struct {
+	ev *event.Event
+	// gen changes with every event; a slot whose gen differs is stale.
+	gen   uint64
+	slots map[slotKey]*slot // compile time only
+	vm    vm.VM
+}
+
+func newEvalEnv() *evalEnv {
+	return &evalEnv{slots: map[slotKey]*slot{}}
+}
+
+// begin makes ev the current event and invalidates every cached value.
+func (e *evalEnv) begin(ev *event.Event) {
+	e.ev = ev
+	e.gen++
+}
+
+// run evaluates p on the current event. A program that fails (only a bug
+// can make one fail: predicates do not return errors) does not match.
+func (e *evalEnv) run(p *Program) bool {
+	out, err := e.vm.Run(p.prog, nil)
+	if err != nil {
+		return false
+	}
+	b, _ := out.(bool)
+	return b
+}
+
+type slotKey struct {
+	name string
+	arg  event.Arg
+}
+
+// slot caches one field (with its argument) for the current event, so the
+// rules that read proc.name all share one extraction.
+type slot struct {
+	env *evalEnv
+	f   *event.Field
+	arg event.Arg
+	gen uint64
+	val event.Value
+
+	// box is an interface value whose data word points at str: returning
+	// box to expr hands it a string without the allocation that converting
+	// a string to `any` costs. It is built once (newStringBox) and its
+	// string rewritten in place before each return; expr only compares it
+	// and drops it before the next call of the same function.
+	box any
+	str *string
+}
+
+func (e *evalEnv) slot(f *event.Field, a event.Arg) *slot {
+	k := slotKey{f.Name, a}
+	if s, ok := e.slots[k]; ok {
+		return s
+	}
+	s := &slot{env: e, f: f, arg: a}
+	e.slots[k] = s
+	return s
+}
+
+// get returns the field's value for the current event, extracting it once.
+func (s *slot) get() *event.Value {
+	if s.gen != s.env.gen {
+		s.val = s.f.Get(s.env.ev, s.arg)
+		s.gen = s.env.gen
+	}
+	return &s.val
+}
+
+// eface is the runtime layout of an empty interface.
+type eface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+// newStringBox returns an `any` holding a string whose storage is *p, so
+// that writing *p changes what the interface holds. The data word must point
+// to memory we own: a constant or empty string converted to `any` points to
+// read-only or shared memory instead.
+func newStringBox() (any, *string) {
+	p := new(string)
+	var v any = *p // type word of string; data word replaced below
+	(*eface)(unsafe.Pointer(&v)).data = unsafe.Pointer(p)
+	return v, p
+}
+
+// stringValue returns the slot's value as a boxed string for expr's native
+// ==; an unavailable field reads as "", which the compiler never compares
+// natively against "" (it uses a predicate then).
+func (s *slot) stringValue() (any, error) {
+	v := s.get()
+	if v.OK {
+		*s.str = v.Str
+	} else {
+		*s.str = ""
+	}
+	return s.box, nil
+}
