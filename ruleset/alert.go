@@ -1,6 +1,7 @@
 package ruleset
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -73,9 +74,15 @@ type alertJSON struct {
 // timeLayout is RFC 3339 with nanoseconds always printed, as Falco does.
 const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// MarshalJSON encodes the alert exactly in Falco's JSON output shape, so
-// falcosidekick and jq pipelines take it unchanged.
-func (a *Detection) MarshalJSON() ([]byte, error) {
+// MarshalJSON encodes the alert in Falco's JSON output shape, so
+// falcosidekick and jq pipelines take it unchanged. Note that json.Marshal
+// re-escapes <, > and & in the result (\u003c); JSON writes the bytes Falco
+// writes.
+func (a *Detection) MarshalJSON() ([]byte, error) { return a.JSON() }
+
+// JSON encodes the alert as one line of Falco's JSON output (no trailing
+// newline), without HTML escaping, as Falco prints it.
+func (a *Detection) JSON() ([]byte, error) {
 	name := ""
 	if a.Rule != nil {
 		name = a.Rule.Name
@@ -93,7 +100,10 @@ func (a *Detection) MarshalJSON() ([]byte, error) {
 	if src == "" {
 		src = "syscall"
 	}
-	return json.Marshal(alertJSON{
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(alertJSON{
 		Hostname:     a.Hostname,
 		Output:       a.Output,
 		OutputFields: fields,
@@ -103,6 +113,10 @@ func (a *Detection) MarshalJSON() ([]byte, error) {
 		Tags:         tags,
 		Time:         a.Time.UTC().Format(timeLayout),
 	})
+	if err != nil {
+		return nil, fmt.Errorf("encode alert of rule %q: %w", name, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // DropRuleName is the rule name of the internal alert raised when events

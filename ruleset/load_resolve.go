@@ -451,7 +451,7 @@ func isListComp(c string) bool { return c == "in" || c == "intersects" || c == "
 func (l *loader) resolveRule(d *ruleDef) bool {
 	r := d.r
 	errsBefore := len(l.errs)
-	cond := joinTexts(d.cond)
+	cond := trimText(joinTexts(d.cond))
 	r.Condition = cond.s
 	if strings.TrimSpace(cond.s) == "" {
 		l.errAt(d.condAt, "rule", r.Name, "empty condition")
@@ -492,7 +492,7 @@ func (l *loader) resolveRule(d *ruleDef) bool {
 		n = &condition.And{At: n.Pos(), Terms: []condition.Node{n, &condition.Not{At: n.Pos(), X: orOf(excNodes)}}}
 	}
 	r.Expanded = n
-	out := joinTexts(d.output)
+	out := trimText(joinTexts(d.output))
 	r.Output = out.s
 	if unknown := l.checkFields(n, r); unknown {
 		return false
@@ -771,4 +771,14 @@ func unquoteItem(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// trimText drops the trailing blanks and newline a YAML block scalar (`>`)
+// leaves, which would otherwise end every alert's output.
+func trimText(t *text) *text {
+	n := len(strings.TrimRight(t.s, " \t\r\n"))
+	if n == len(t.s) {
+		return t
+	}
+	return &text{s: t.s[:n], locs: t.locs[:n], end: t.end}
 }
