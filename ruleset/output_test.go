@@ -92,7 +92,7 @@ func TestAlertJSON(t *testing.T) {
 	ev := execEvent("alice", "chattr", "/home/alice", "+i", "f")
 	for _, c := range []struct {
 		rule, file string
-		r         *Rule
+		r          *Rule
 	}{
 		{"Inhibit system recovery", "inhibit_system_recovery.json", rs.Rule("Inhibit system recovery")},
 		{"Disable recovery features", "disable_recovery_features.json", rs.Rule("Disable recovery features")},
