@@ -24,7 +24,20 @@ const (
 	Net
 	// Flags fields are bitmasks whose bits have names (open flags, mount
 	// flags, capabilities); `contains NAME` tests a bit, `=` the whole mask
-	// or a name.
+	// or a name. Names resolve through Field.FlagValue and render through
+	// Field.FormatFlags; Value.Str is not set.
+	//
+	// evt.arg.flags holds flags of several syscalls whose names share bit
+	// values (O_CREAT and MS_MANDLOCK are both 0x40). Its Value.Num is the
+	// Linux bits plus a one-hot table tag above bit 48, and its FlagValue
+	// resolves a name from any table (O_*, MS_*, MNT_*, CLONE_*, MFD_*,
+	// RENAME_*, AT_*, MODULE_INIT_*, SOCK_*) to the bit plus that table's
+	// tag, so `contains O_TRUNC` is a plain subset test that never matches a
+	// mount. O_RDONLY (access mode 0) is a synthetic bit (1<<40) set on
+	// open-family events opened read-only. Numbers written in a condition
+	// carry no tag: `contains 512` works, `= 512` never matches.
+	// evt.arg.mode is a plain mode word: S_I* names or an octal literal
+	// ("0755"), rendered in octal.
 	Flags
 )
 
@@ -84,7 +97,11 @@ type Field struct {
 	Arg  ArgKind
 	// Ancestor is set for fields whose bare form (no argument) means "any
 	// ancestor" and whose index is a depth (proc.aname, proc.aexe,
-	// proc.aexepath, proc.apid): Get with Arg.Index = 1 is the parent.
+	// proc.aexepath, proc.apid): Get with Arg.Index = 1 is the parent, 0 the
+	// process itself (as Falco's proc.aname[0]). Get with no argument reads
+	// the parent (what an output prints); a condition on the bare form
+	// iterates depths 1, 2, … until the value is unavailable, which it is
+	// beyond MaxAncestorDepth.
 	Ancestor bool
 	// Filled reports whether the sensor fills this field on this host; a
 	// field that is never filled (k8s.*, container.image.*) still parses and
@@ -92,7 +109,11 @@ type Field struct {
 	Filled bool
 	// Get extracts the value from an event. It must not allocate: values
 	// that need building (command lines) are built once per process by the
-	// process table, or are substrings of stored strings.
+	// process table, or are substrings of stored strings. The exceptions
+	// are fd.name/evt.arg.tuple of IP sockets, evt.args and evt.datetime,
+	// built on first use and cached in the event (one allocation per event,
+	// only when asked for); so Get may write to e, and one event must not be
+	// read by two goroutines at once.
 	Get func(e *Event, a Arg) Value
 	// FlagValue maps a flag or capability name (O_TRUNC, CAP_SYS_ADMIN,
 	// MS_BIND) to its bit(s), for Flags fields.

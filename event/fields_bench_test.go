@@ -49,9 +49,6 @@ func argsFor(f *Field) []Arg {
 // realistic events and asserts zero allocations, except the lazily built
 // texts: one allocation on first use, zero once cached.
 func TestGetDoesNotAllocate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are measured in the full run")
-	}
 	// Warm the number caches the way a running pipeline would.
 	for _, base := range benchEvents() {
 		for _, f := range All() {

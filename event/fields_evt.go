@@ -301,9 +301,9 @@ var argDefs = []argDef{
 			}
 			return na
 		}},
-	{name: "uid", typ: String, desc: "User id argument of setuid.",
+	{name: "uid", typ: String, desc: "User id argument of setuid, as decimal text (Falco prints the user name).",
 		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
-	{name: "gid", typ: String, desc: "Group id argument of setgid.",
+	{name: "gid", typ: String, desc: "Group id argument of setgid, as decimal text (Falco prints the group name).",
 		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},
 	{name: "ruid", typ: String, desc: "Real user id argument of setresuid (-1 = unchanged).",
 		get: func(e *Event) Value { return idArg(e.UIDs[0]) }},

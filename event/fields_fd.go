@@ -229,6 +229,14 @@ func dirOf(p string) string {
 
 func baseOf(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
 
+// datagramWithPeer reports a send or receive on a non-stream socket with a
+// peer address: libsinsp renames the fd to the new tuple on such events
+// (fd.name_changed) and the socket is not connected.
+func datagramWithPeer(e *Event) bool {
+	s := &e.Sock
+	return sockType(s) != 1 && (s.Remote.Addr().IsValid() || (s.Family == AFUnix && s.UnixPath != ""))
+}
+
 // sockType returns the socket type without SOCK_NONBLOCK/SOCK_CLOEXEC.
 func sockType(s *Sock) uint16 { return s.Type & sockTypeMask }
 
@@ -422,16 +430,21 @@ func init() {
 				case TypeAccept, TypeAccept4:
 					return boolean(e.Res >= 0)
 				case TypeSendto, TypeSendmsg, TypeRecvfrom, TypeRecvmsg:
-					return boolean(e.Res >= 0 && (e.Sock.Remote.Addr().IsValid() || e.Sock.UnixPath != ""))
+					// Stream sockets only carry data once connected;
+					// datagram sockets are taken as unconnected, as the
+					// address-per-packet UDP case Falco's macros look for.
+					return boolean(e.Res >= 0 && !datagramWithPeer(e))
 				}
 				return boolean(false)
 			}},
 		&Field{Name: "fd.name_changed", Type: Bool, Filled: true,
-			Desc: "True when the event changed the name of a file (rename, renameat, renameat2).",
+			Desc: "True when the event changed the name of its file or socket: renames, and datagram send/receive to an address.",
 			Get: func(e *Event, _ Arg) Value {
 				switch e.Type {
 				case TypeRename, TypeRenameat, TypeRenameat2:
 					return boolean(true)
+				case TypeSendto, TypeSendmsg, TypeRecvfrom, TypeRecvmsg:
+					return boolean(datagramWithPeer(e))
 				}
 				return boolean(false)
 			}},

@@ -221,8 +221,17 @@ var fieldCases = []fieldCase{
 		e.Sock.Type, e.Sock.Local = 2, netip.AddrPort{}
 		return e
 	}, want: map[string]string{
-		"fd.name": "0.0.0.0:0->10.0.0.5:4444", "fd.l4proto": "udp", "fd.connected": "true",
-		"fd.cip": "<NA>", "fd.cport": "<NA>",
+		"fd.name": "0.0.0.0:0->10.0.0.5:4444", "fd.l4proto": "udp", "fd.connected": "false",
+		"fd.name_changed": "true", "fd.cip": "<NA>", "fd.cport": "<NA>",
+	}},
+
+	{name: "tcp recvfrom on a connected socket", event: func() *Event {
+		e := acceptEvent()
+		e.Type, e.Res, e.Flags = TypeRecvfrom, 100, 0
+		return e
+	}, want: map[string]string{
+		"fd.connected": "true", "fd.name_changed": "false", "fd.l4proto": "tcp",
+		"fd.name": "203.0.113.7:60000->10.0.0.9:22", "evt.arg.flags": "<NA>",
 	}},
 
 	{name: "raw icmp socket", event: func() *Event {
