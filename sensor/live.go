@@ -1,0 +1,393 @@
+package sensor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/ttpwatch/ttpwatch/event"
+)
+
+// ProcessTable is what the live source needs of the process table: it
+// reports lifecycle records and asks for the process of every other record.
+// *ProcTable implements it.
+type ProcessTable interface {
+	Resolve(ti *TaskInfo) *event.Process
+	Exec(ti *TaskInfo, x *ExecInfo) *event.Process
+	Fork(parent *TaskInfo, childPid, childTid uint32, ts int64) *event.Process
+	Exit(pid uint32, code int32, ts int64)
+}
+
+// LiveConfig configures the live eBPF source.
+type LiveConfig struct {
+	// Table receives fork/exec/exit and resolves every event's process.
+	Table ProcessTable
+	// Types are the event types to trace at start (SetTypes changes them).
+	Types []event.Type
+	// SelfPid is the process whose syscalls are not traced; 0 means this one.
+	SelfPid uint32
+	// PollInterval bounds how long a record can wait in the ring buffer
+	// while the kernel batches wakeups; 0 means 20ms.
+	PollInterval time.Duration
+}
+
+// DropStats counts what the live source lost.
+type DropStats struct {
+	// Kernel is the number of records the kernel could not put on the ring
+	// buffer (it was full), summed over CPUs.
+	Kernel uint64
+	// Malformed is the number of records that did not decode.
+	Malformed uint64
+}
+
+// Live is the eBPF source: it loads bpf/sensor.bpf.c, attaches the
+// lifecycle hooks and the syscall hooks of the wanted event types, and
+// turns ring buffer records into events. It implements Source.
+type Live struct {
+	cfg   LiveConfig
+	coll  *ebpf.Collection
+	rd    *ringbuf.Reader
+	table ProcessTable
+
+	mu          sync.Mutex // guards links, unavailable and closed
+	links       map[string]link.Link
+	unavailable map[string]bool
+	closed      bool
+
+	want      atomic.Uint64 // bit per event.Type: emitted types
+	malformed atomic.Uint64
+	progIDs   []ebpf.ProgramID
+}
+
+// errNeedRoot is the user-facing advice when loading is not permitted.
+const errNeedRoot = "ttpwatch needs root or CAP_BPF+CAP_PERFMON: run it with sudo, or try the interface on a capture: ttpwatch replay FILE"
+
+// NewLive loads the sensor and attaches the hooks of cfg.Types. The caller
+// must Close it.
+func NewLive(cfg LiveConfig) (*Live, error) {
+	if cfg.Table == nil {
+		return nil, errors.New("live sensor: no process table")
+	}
+	if cfg.SelfPid == 0 {
+		cfg.SelfPid = uint32(os.Getpid())
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	if err := checkPrivileges(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return nil, fmt.Errorf("this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %w): ttpwatch needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020); use ttpwatch replay FILE on a capture instead", err)
+	}
+	if err := ensureTracefs(); err != nil {
+		return nil, err
+	}
+	if err := rlimit.RemoveMemlock(); err != nil {
+		return nil, fmt.Errorf("raise the locked-memory limit: %w (%s)", err, errNeedRoot)
+	}
+	spec, err := loadSensorBPF()
+	if err != nil {
+		return nil, fmt.Errorf("read the embedded eBPF object: %w", err)
+	}
+	if err := spec.Variables["self_tgid"].Set(cfg.SelfPid); err != nil {
+		return nil, fmt.Errorf("configure the eBPF object: %w", err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("the kernel rejected the eBPF programs (report this with `uname -r`): %+v", ve)
+		}
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("load the eBPF programs: %w (%s)", err, errNeedRoot)
+		}
+		return nil, fmt.Errorf("load the eBPF programs: %w", err)
+	}
+	l := &Live{cfg: cfg, coll: coll, table: cfg.Table, links: map[string]link.Link{}, unavailable: map[string]bool{}}
+	for _, p := range coll.Programs {
+		if info, err := p.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				l.progIDs = append(l.progIDs, id)
+			}
+		}
+	}
+	for _, h := range lifecycleHooks {
+		lk, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: coll.Programs[h.program]})
+		if err != nil {
+			l.Close()
+			return nil, fmt.Errorf("attach raw tracepoint %s: %w (the kernel needs it for the process table)", h.tracepoint, err)
+		}
+		l.links["raw_tracepoint/"+h.tracepoint] = lk
+	}
+	if l.rd, err = ringbuf.NewReader(coll.Maps["events"]); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("open the event ring buffer: %w", err)
+	}
+	if err := l.SetTypes(cfg.Types); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// checkPrivileges fails early with advice when neither root nor the BPF
+// capabilities are held.
+func checkPrivileges() error {
+	if os.Geteuid() == 0 {
+		return nil
+	}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return errors.New(errNeedRoot)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		v, ok := strings.CutPrefix(sc.Text(), "CapEff:")
+		if !ok {
+			continue
+		}
+		caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		if err != nil {
+			break
+		}
+		const capPerfmon, capBPF = 38, 39
+		if caps&(1<<capBPF) != 0 && caps&(1<<capPerfmon) != 0 {
+			return nil
+		}
+	}
+	return errors.New(errNeedRoot)
+}
+
+// ensureTracefs mounts tracefs when nothing has: tracepoints are attached
+// through their ids under it.
+func ensureTracefs() error {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events/syscalls"); err == nil {
+			return nil
+		}
+	}
+	if err := unix.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, ""); err != nil {
+		return fmt.Errorf("tracefs is not mounted and mounting it at /sys/kernel/tracing failed: %w (mount it with `mount -t tracefs nodev /sys/kernel/tracing`)", err)
+	}
+	if _, err := os.Stat("/sys/kernel/tracing/events/syscalls"); err != nil {
+		return fmt.Errorf("the kernel has no syscall tracepoints (%w): ttpwatch needs CONFIG_FTRACE_SYSCALLS=y", err)
+	}
+	return nil
+}
+
+// SetTypes makes the attached syscall hooks exactly those the given event
+// types need, attaching and detaching live. Lifecycle hooks stay attached.
+// A tracepoint the kernel does not have (init_module on a kernel without
+// module support) is not an error: its types cannot happen, and Unavailable
+// lists it. On another attach error the hooks attached so far stay and the
+// error names the hook.
+func (l *Live) SetTypes(types []event.Type) error {
+	var want uint64
+	need := map[string]bool{}
+	for _, t := range types {
+		if t == event.TypeUnknown || t >= event.NumTypes {
+			continue
+		}
+		want |= 1 << t
+		if sys := syscallOf[t]; sys != "" {
+			need[sys] = true
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("live sensor is closed")
+	}
+	for name, lk := range l.links {
+		sys, ok := strings.CutPrefix(name, "syscalls/sys_enter_")
+		if !ok {
+			sys, ok = strings.CutPrefix(name, "syscalls/sys_exit_")
+		}
+		if ok && !need[sys] {
+			lk.Close()
+			delete(l.links, name)
+		}
+	}
+	var errs []error
+	for sys := range need {
+		// exit first: an enter without its exit would leave a pending slot
+		for _, dir := range []string{"exit", "enter"} {
+			name := hookName(dir, sys)
+			if l.links[name] != nil {
+				continue
+			}
+			lk, err := link.Tracepoint("syscalls", "sys_"+dir+"_"+sys, l.coll.Programs[programName(dir, sys)], nil)
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					l.unavailable[name] = true
+					continue
+				}
+				errs = append(errs, fmt.Errorf("attach %s: %w", name, err))
+				continue
+			}
+			l.links[name] = lk
+		}
+	}
+	l.want.Store(want)
+	return errors.Join(errs...)
+}
+
+// Attached lists the attached hooks, sorted: "raw_tracepoint/sched_process_*"
+// and "syscalls/sys_{enter,exit}_X".
+func (l *Live) Attached() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	names := make([]string, 0, len(l.links))
+	for n := range l.links {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Unavailable lists the wanted hooks the kernel does not have (syscalls not
+// built in), sorted.
+func (l *Live) Unavailable() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	names := make([]string, 0, len(l.unavailable))
+	for n := range l.unavailable {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ProgramIDs returns the kernel ids of the loaded programs (to check they
+// are gone after Close).
+func (l *Live) ProgramIDs() []ebpf.ProgramID { return slices.Clone(l.progIDs) }
+
+// Drops returns what was lost so far.
+func (l *Live) Drops() DropStats {
+	s := DropStats{Malformed: l.malformed.Load()}
+	var per []uint64
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return s
+	}
+	if err := l.coll.Maps["drops"].Lookup(uint32(0), &per); err == nil {
+		for _, n := range per {
+			s.Kernel += n
+		}
+	}
+	return s
+}
+
+// bootOffset is the unix time of CLOCK_BOOTTIME zero, to turn the kernel's
+// timestamps into wall-clock time.
+func bootOffset() int64 {
+	var ts unix.Timespec
+	before := time.Now().UnixNano()
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	after := time.Now().UnixNano()
+	return (before+after)/2 - ts.Nano()
+}
+
+// Run drains the ring buffer until ctx is done or the source is closed,
+// decoding every record into one reused event and handing it to emit. The
+// event and its strings are valid only until emit returns.
+func (l *Live) Run(ctx context.Context, emit func(*event.Event)) error {
+	d := newDecoder(bootOffset())
+	var rec ringbuf.Record
+	var ev event.Event
+	var num uint64
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		// The kernel wakes the reader only for batches (BPF_RB_NO_WAKEUP),
+		// so a deadline bounds how long a lone record waits.
+		l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
+		err := l.rd.ReadInto(&rec)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("read the event ring buffer: %w", err)
+		}
+		kind, err := d.decode(rec.RawSample, &ev)
+		if err != nil {
+			l.malformed.Add(1)
+			continue
+		}
+		if l.handle(d, kind, &ev) {
+			num++
+			ev.Num = num
+			emit(&ev)
+		}
+	}
+}
+
+// handle applies a decoded record to the process table and reports whether
+// the event is to be emitted.
+func (l *Live) handle(d *decoder, kind int, ev *event.Event) bool {
+	ti := &d.ti
+	switch kind {
+	case recExec:
+		ev.Proc = l.table.Exec(ti, &d.x)
+	case recFork:
+		ev.Proc = l.table.Resolve(ti)
+		l.table.Fork(ti, d.childPid, d.childTid, ti.Time)
+	case recExit:
+		ev.Proc = l.table.Resolve(ti)
+		l.table.Exit(ti.Pid, int32(ev.Res), ti.Time)
+	default:
+		ev.Proc = l.table.Resolve(ti)
+	}
+	if ti.Pid == l.cfg.SelfPid {
+		return false
+	}
+	return l.want.Load()&(1<<ev.Type) != 0
+}
+
+// Close detaches every hook and releases every map and program. It is safe
+// to call more than once; a running Run returns.
+func (l *Live) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	for name, lk := range l.links {
+		if err := lk.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("detach %s: %w", name, err))
+		}
+	}
+	clear(l.links)
+	if l.rd != nil {
+		if err := l.rd.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close the ring buffer reader: %w", err))
+		}
+	}
+	l.coll.Close()
+	return errors.Join(errs...)
+}
