@@ -155,7 +155,9 @@ type Process struct {
 	CapEffective uint64 // capability bitmask (thread.cap_effective)
 	CapPermitted uint64 // capability bitmask (thread.cap_permitted)
 
-	UserName  string // resolved name of Uid ("" if unknown)
+	// UserName is the resolved name of Euid ("" if unknown): user.name and
+	// user.uid are the effective user, as in Falco.
+	UserName  string
 	GroupName string // resolved name of Gid
 	LoginName string // resolved name of LoginUID
 

@@ -100,6 +100,14 @@ var fieldCases = []fieldCase{
 		"thread.cap_effective": strings.Join(capabilityNames[:], "|"),
 	}},
 
+	{name: "setuid-root binary run by a user", event: func() *Event {
+		e := execEvent()
+		e.Proc.Comm, e.Proc.Euid, e.Proc.UserName = "sudo", 0, "root"
+		return e
+	}, want: map[string]string{
+		"user.uid": "0", "user.name": "root", "user.loginuid": "1000", "user.loginname": "alice",
+	}},
+
 	{name: "process without parent or start time", event: func() *Event {
 		e := execEvent()
 		e.Proc = &Process{Pid: 7, Comm: "orphan", LoginUID: unsetLoginUID}

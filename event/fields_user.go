@@ -16,9 +16,11 @@ func procName(name, desc string, get func(p *Process) string) *Field {
 
 func init() {
 	register(
-		procNum("user.uid", "User id of the process.",
-			func(p *Process) int64 { return int64(p.Uid) }),
-		procName("user.name", "User name of the process's user id.",
+		// Falco's user.uid is the effective uid: a setuid-root binary run
+		// by alice is user.uid = 0 (user.loginuid keeps alice).
+		procNum("user.uid", "Effective user id of the process (0 for a setuid-root binary run by anyone).",
+			func(p *Process) int64 { return int64(p.Euid) }),
+		procName("user.name", "User name of the process's effective user id.",
 			func(p *Process) string { return p.UserName }),
 		procNum("user.loginuid", "Audit login user id (the user who logged in, kept across su/sudo); -1 when unset.",
 			func(p *Process) int64 {
