@@ -208,12 +208,13 @@ type argDef struct {
 	formatFlags func(uint64) string
 }
 
-// enumStr renders an enum value by name, its decimal text when unnamed.
+// enumStr renders an enum value by name, its decimal text when unnamed;
+// Num carries the number (what evt.rawarg.<name> compares).
 func enumStr(name string, n int64) Value {
-	if name != "" {
-		return str(name)
+	if name == "" {
+		name = decimal(n)
 	}
-	return str(decimal(n))
+	return Value{OK: true, Str: name, Num: n}
 }
 
 // idArg is a user or group id argument. Falco renders these as names
@@ -340,6 +341,36 @@ var argDefs = []argDef{
 	{name: "nstype", typ: Flags, desc: "Namespace type argument of setns (CLONE_NEW*, 0 = any).",
 		get:       func(e *Event) Value { return num(int64(tagClone | e.Flags&flagBitsMask)) },
 		flagValue: flagValue, formatFlags: formatFlags},
+}
+
+// rawArgNumbers are the arguments whose evt.arg.<name> is text (a name)
+// but whose evt.rawarg.<name> is the number.
+var rawArgNumbers = map[string]bool{"uid": true, "gid": true, "ruid": true, "euid": true,
+	"suid": true, "rgid": true, "egid": true, "sgid": true, "sig": true, "request": true,
+	"cmd": true, "domain": true, "type": true, "flags": true, "nstype": true, "mode": true}
+
+// rawArgField builds evt.rawarg.<name>: the argument as the syscall passed
+// it, numbers as numbers (evt.rawarg.sig = 9, evt.rawarg.domain = 38,
+// evt.rawarg.flags & O_* bits without a table tag).
+func rawArgField(d argDef, arg *Field) *Field {
+	f := &Field{Name: "evt.rawarg." + d.name, Type: d.typ, Filled: true,
+		Desc: "Raw value of evt.arg." + d.name + ", numbers as numbers.", Get: arg.Get}
+	if !rawArgNumbers[d.name] {
+		return f
+	}
+	f.Type = Number
+	f.Get = func(e *Event, a Arg) Value {
+		if d.name == "type" && e.Type == TypeMount {
+			return na
+		}
+		v := arg.Get(e, a)
+		if d.typ == Flags && d.name != "mode" {
+			v.Num = int64(uint64(v.Num) & (flagRdonly - 1))
+		}
+		v.Str = ""
+		return v
+	}
+	return f
 }
 
 // argFields are the evt.arg.<name> fields by name, for evt.args.
@@ -511,5 +542,8 @@ func init() {
 		f := argField(d)
 		argFields[d.name] = f
 		register(f)
+		if d.name != "tuple" {
+			register(rawArgField(d, f))
+		}
 	}
 }

@@ -81,6 +81,7 @@ var fieldCases = []fieldCase{
 		"evt.failed": "false", "evt.args": "res=0 filename=/usr/bin/chattr",
 		"evt.is_open_read": "false", "evt.is_open_write": "false", "evt.is_open_exec": "false",
 		"evt.arg.filename": "/usr/bin/chattr", "evt.arg.res": "0",
+		"evt.rawarg.filename": "/usr/bin/chattr", "evt.rawarg.res": "0", "evt.rawarg.uid": "<NA>",
 		"fd.name_changed": "false",
 	}, append(append([]string{"fd.num", "fd.name", "fd.nameraw", "fd.directory", "fd.filename",
 		"fd.type", "fd.typechar", "evt.arg.name", "evt.arg.path", "evt.arg.flags",
@@ -134,6 +135,9 @@ var fieldCases = []fieldCase{
 		"evt.arg.flags": "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", "evt.arg.mode": "0755",
 		"evt.arg.name": "/tmp/stage/run.sh", "evt.arg.pathname": "/tmp/stage/run.sh",
 		"evt.arg.fd": "3", "evt.arg.dirfd": "-100", "evt.arg.path": "<NA>",
+		"evt.rawarg.flags": "524865", "evt.rawarg.mode": "493", "evt.rawarg.fd": "3",
+		"evt.rawarg.dirfd": "-100", "evt.rawarg.name": "/tmp/stage/run.sh",
+		"evt.rawarg.pathname": "/tmp/stage/run.sh", "evt.rawarg.res": "<NA>",
 		"evt.is_open_read": "false", "evt.is_open_write": "true", "evt.is_open_exec": "true",
 		"evt.res": "SUCCESS", "evt.rawres": "3", "evt.type": "openat",
 		"evt.args":  "fd=3 dirfd=-100 name=/tmp/stage/run.sh flags=O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC mode=0755",
@@ -143,7 +147,8 @@ var fieldCases = []fieldCase{
 	{name: "openat failing with ENOENT", event: failedOpenEvent, want: map[string]string{
 		"evt.res": "ENOENT", "evt.rawres": "-2", "evt.failed": "true",
 		"evt.arg.flags": "O_RDONLY", "evt.arg.mode": "0", "fd.num": "-1",
-		"fd.name": "/etc/shadow", "fd.directory": "/etc", "fd.filename": "shadow",
+		"evt.rawarg.flags": "0",
+		"fd.name":          "/etc/shadow", "fd.directory": "/etc", "fd.filename": "shadow",
 		"evt.is_open_read": "true", "evt.is_open_write": "false", "evt.is_open_exec": "false",
 	}},
 
@@ -260,6 +265,7 @@ var fieldCases = []fieldCase{
 	}, want: map[string]string{
 		"evt.arg.domain": "AF_PACKET", "evt.arg.type": "SOCK_RAW|SOCK_CLOEXEC",
 		"evt.arg.proto": "768", "evt.arg.flags": "SOCK_CLOEXEC", "fd.type": "<NA>",
+		"evt.rawarg.domain": "17", "evt.rawarg.type": "524291", "evt.rawarg.proto": "768",
 		"fd.sockfamily": "<NA>", "fd.l4proto": "<NA>", "fd.num": "5",
 		"evt.args": "fd=5 domain=AF_PACKET type=SOCK_RAW|SOCK_CLOEXEC proto=768",
 	}},
@@ -270,7 +276,9 @@ var fieldCases = []fieldCase{
 	}, want: map[string]string{
 		"evt.arg.flags": "MS_BIND|MS_REC", "evt.arg.dev": "/", "evt.arg.dir": "/mnt/host",
 		"evt.arg.type": "none", "fd.name": "<NA>", "fd.num": "<NA>",
-		"evt.args": "res=0 dev=/ dir=/mnt/host type=none flags=MS_BIND|MS_REC",
+		"evt.rawarg.type": "<NA>", "evt.rawarg.flags": "20480", "evt.rawarg.dev": "/",
+		"evt.rawarg.dir": "/mnt/host",
+		"evt.args":       "res=0 dev=/ dir=/mnt/host type=none flags=MS_BIND|MS_REC",
 	}},
 
 	{name: "umount2 lazy", event: func() *Event {
@@ -289,6 +297,7 @@ var fieldCases = []fieldCase{
 		return &Event{Type: TypeSetns, Res: 0, Fd: 5, Flags: 0x40000000}
 	}, want: map[string]string{
 		"evt.arg.nstype": "CLONE_NEWNET", "evt.arg.flags": "CLONE_NEWNET", "fd.num": "5",
+		"evt.rawarg.nstype": "1073741824", "evt.rawarg.fd": "5",
 		"evt.arg.fd": "5", "fd.name": "<NA>",
 	}},
 
@@ -305,6 +314,7 @@ var fieldCases = []fieldCase{
 	}, want: map[string]string{
 		"fd.name_changed": "true", "evt.arg.oldpath": "/root/.bash_history",
 		"evt.arg.newpath": "/tmp/h", "evt.arg.flags": "RENAME_NOREPLACE",
+		"evt.rawarg.oldpath": "/root/.bash_history", "evt.rawarg.newpath": "/tmp/h",
 		"fd.name": "/root/.bash_history", "fd.num": "<NA>", "evt.arg.name": "<NA>",
 		"evt.arg.pathname": "/root/.bash_history",
 	}},
@@ -335,6 +345,7 @@ var fieldCases = []fieldCase{
 	}, want: map[string]string{
 		"fd.type": "directory", "fd.typechar": "d", "evt.arg.path": "/tmp/.hidden",
 		"evt.arg.mode": "0700", "fd.directory": "/tmp/.hidden", "fd.filename": "<NA>",
+		"evt.rawarg.path": "/tmp/.hidden",
 	}},
 
 	{name: "unlink", event: func() *Event {
@@ -347,50 +358,58 @@ var fieldCases = []fieldCase{
 		return &Event{Type: TypeSymlink, Res: 0, Path: "/dev/null", Path2: "/root/.bash_history"}
 	}, want: map[string]string{
 		"evt.arg.target": "/dev/null", "evt.arg.linkpath": "/root/.bash_history",
+		"evt.rawarg.target": "/dev/null", "evt.rawarg.linkpath": "/root/.bash_history",
 	}},
 
 	{name: "kill with unnamed signal 0", event: func() *Event {
 		return &Event{Type: TypeKill, Res: -3, TargetPid: 4000, Signal: 0}
 	}, want: map[string]string{
 		"evt.arg.sig": "0", "evt.arg.pid": "4000", "evt.res": "ESRCH",
+		"evt.rawarg.sig": "0", "evt.rawarg.pid": "4000",
 	}},
 
 	{name: "ptrace attach", event: func() *Event {
 		return &Event{Type: TypePtrace, Res: 0, TargetPid: 812, Request: 16}
 	}, want: map[string]string{
 		"evt.arg.request": "PTRACE_ATTACH", "evt.arg.pid": "812",
+		"evt.rawarg.request": "16",
 	}},
 
 	{name: "bpf prog load", event: func() *Event {
 		return &Event{Type: TypeBpf, Res: 6, Fd: 6, Cmd: 5}
 	}, want: map[string]string{
 		"evt.arg.cmd": "BPF_PROG_LOAD", "fd.type": "bpf", "fd.typechar": "b", "fd.num": "6",
+		"evt.rawarg.cmd": "5",
 	}},
 
 	{name: "setuid to root", event: func() *Event {
 		return &Event{Type: TypeSetuid, Res: 0, UIDs: [3]int64{0, -1, -1}}
 	}, want: map[string]string{
 		"evt.arg.uid": "0", "evt.arg.gid": "<NA>", "evt.args": "res=0 uid=0",
+		"evt.rawarg.uid": "0",
 	}},
 
 	{name: "setgid", event: func() *Event {
 		return &Event{Type: TypeSetgid, Res: 0, UIDs: [3]int64{27, -1, -1}}
-	}, want: map[string]string{"evt.arg.gid": "27", "evt.arg.uid": "<NA>"}},
+	}, want: map[string]string{"evt.arg.gid": "27", "evt.arg.uid": "<NA>", "evt.rawarg.gid": "27"}},
 
 	{name: "setresuid", event: func() *Event {
 		return &Event{Type: TypeSetresuid, Res: 0, UIDs: [3]int64{-1, 0, 1000}}
 	}, want: map[string]string{
 		"evt.arg.ruid": "-1", "evt.arg.euid": "0", "evt.arg.suid": "1000", "evt.arg.uid": "<NA>",
+		"evt.rawarg.ruid": "-1", "evt.rawarg.euid": "0", "evt.rawarg.suid": "1000",
 	}},
 
 	{name: "setresgid", event: func() *Event {
 		return &Event{Type: TypeSetresgid, Res: 0, UIDs: [3]int64{1, 2, 3}}
-	}, want: map[string]string{"evt.arg.rgid": "1", "evt.arg.egid": "2", "evt.arg.sgid": "3"}},
+	}, want: map[string]string{"evt.arg.rgid": "1", "evt.arg.egid": "2", "evt.arg.sgid": "3",
+		"evt.rawarg.rgid": "1", "evt.rawarg.egid": "2", "evt.rawarg.sgid": "3"}},
 
 	{name: "dup2 of a socket onto stdin", event: func() *Event {
 		return &Event{Type: TypeDup2, Res: 0, Fd: 3, Fd2: 0}
 	}, want: map[string]string{
 		"evt.arg.oldfd": "3", "evt.arg.newfd": "0", "fd.num": "3", "fd.type": "<NA>",
+		"evt.rawarg.oldfd": "3", "evt.rawarg.newfd": "0",
 	}},
 
 	{name: "dup3 O_CLOEXEC", event: func() *Event {
