@@ -275,7 +275,7 @@ func (f *feedPage) view(m *Model, w, h int) []string {
 			lines = append(lines, f.alertRow(m, seq, w, sel))
 		}
 	}
-	lines = frame(lines, w, 2+f.listH)
+	lines = fitH(lines, 2+f.listH)
 	if detailH > 0 {
 		lines = append(lines, st.muted.Render(strings.Repeat("─", w)))
 		seq := at(f.cur.pos)
@@ -285,9 +285,9 @@ func (f *feedPage) view(m *Model, w, h int) []string {
 		} else {
 			d = f.alertDetail(m, seq, w)
 		}
-		lines = append(lines, frame(d, w, detailH-1)...)
+		lines = append(lines, fitH(d, detailH-1)...)
 	}
-	lines = frame(lines, w, h-len(foot))
+	lines = fitH(lines, h-len(foot))
 	return append(lines, foot...)
 }
 

@@ -167,8 +167,12 @@ func (m *Model) setTheme(name string) {
 }
 
 // Run opens the interface on the terminal and returns when the user quits
-// or ctx is done.
+// or ctx is done. NO_COLOR in the environment selects the monochrome theme
+// unless Options.Theme names one.
 func Run(ctx context.Context, opts Options, deps Deps) error {
+	if os.Getenv("NO_COLOR") != "" {
+		opts.NoColor = true
+	}
 	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, opts.ProgramOptions...)
 	p := tea.NewProgram(New(opts, deps), popts...)
 	_, err := p.Run()
@@ -366,10 +370,10 @@ func (m *Model) render() string {
 		body = m.overlayConfirm(body, w, bodyH)
 	}
 	lines := make([]string, 0, h)
-	lines = append(lines, m.tabBar(w))
+	lines = append(lines, clip(m.tabBar(w), w))
 	lines = append(lines, body...)
-	lines = append(lines, m.statusLine(w), m.helpLine(w))
-	return strings.Join(frame(lines, w, h), "\n")
+	lines = append(lines, clip(m.statusLine(w), w), clip(m.helpLine(w), w))
+	return strings.Join(fitH(lines, h), "\n")
 }
 
 // tabBar draws the tabs and the breadcrumb of drill-downs.

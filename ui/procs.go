@@ -18,6 +18,10 @@ type procsPage struct {
 	listH       int
 	alertedOnly bool
 	rows        []procRow
+	// The tree is rebuilt only when the snapshot or the mode changes.
+	builtAt    time.Time
+	builtAlert bool
+	built      bool
 }
 
 // procRow is one process in tree order.
@@ -132,7 +136,10 @@ func (p *procsPage) update(m *Model, k tea.KeyPressMsg) tea.Cmd {
 
 func (p *procsPage) view(m *Model, w, h int) []string {
 	st := &m.st
-	p.rows = m.tree(p.alertedOnly)
+	if !p.built || !p.builtAt.Equal(m.procsAt) || p.builtAlert != p.alertedOnly {
+		p.rows = m.tree(p.alertedOnly)
+		p.built, p.builtAt, p.builtAlert = true, m.procsAt, p.alertedOnly
+	}
 	p.listH = max(h-2, 1)
 	p.cur.clamp(len(p.rows), p.listH)
 	alive := 0

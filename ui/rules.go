@@ -228,7 +228,7 @@ func (r *rulesPage) view(m *Model, w, h int) []string {
 		cells[0] = st.ok.Render(cells[0])
 		lines = append(lines, strings.Join(cells, " "))
 	}
-	return append(frame(lines, w, h-len(foot)), foot...)
+	return append(fitH(lines, h-len(foot)), foot...)
 }
 
 // ruleByName finds a rule in the snapshot.

@@ -83,7 +83,9 @@ func frame(lines []string, w, h int) []string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		if ansi.StringWidth(l) > w {
+		// A line never takes more cells than it has bytes: most lines skip
+		// measuring.
+		if len(l) > w && ansi.StringWidth(l) > w {
 			lines[i] = ansi.Truncate(l, w, "")
 		}
 	}
@@ -96,3 +98,16 @@ func frame(lines []string, w, h int) []string {
 // stripStyle removes styling from s so a selection style can replace it.
 // s must be text this package built (host text in it is already escaped).
 func stripStyle(s string) string { return ansi.Strip(s) }
+
+// fitH makes lines exactly h lines long, cutting or adding blank lines;
+// widths are left to the one frame call of the root.
+func fitH(lines []string, h int) []string {
+	h = max(h, 0)
+	if len(lines) > h {
+		return lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/goccy/go-yaml"
+	"github.com/ttpwatch/ttpwatch/event"
 )
 
 // keyMsg turns a key name ("enter", "down", "ctrl+c") or a single
@@ -333,5 +334,22 @@ func BenchmarkView(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = m.View()
+	}
+}
+
+// BenchmarkIngest is one 50 ms batch of a 20,000 events/s storm: 1,000
+// events and 5 alerts.
+func BenchmarkIngest(b *testing.B) {
+	f := newFixture()
+	m := New(testOptions(), f.deps())
+	evs := make([]*event.Event, 1000)
+	for i := range evs {
+		e := *f.events[i%len(f.events)]
+		evs[i] = &e
+	}
+	batch := Batch{Events: evs, Alerts: f.alerts[:4]}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Update(batch)
 	}
 }
