@@ -35,7 +35,11 @@ func benchMix() []*event.Event {
 	git := mk(950, bash, "git", "/usr/bin/git", 1000, "alice", "status")
 	ls := mk(951, bash, "ls", "/usr/bin/ls", 1000, "alice", "-la", "/home/alice")
 	var evs []*event.Event
-	add := func(ev *event.Event) { ev.Num = uint64(len(evs) + 1); ev.Time = int64(len(evs)+1) * 1000; evs = append(evs, ev) }
+	add := func(ev *event.Event) {
+		ev.Num = uint64(len(evs) + 1)
+		ev.Time = int64(len(evs)+1) * 1000
+		evs = append(evs, ev)
+	}
 	for i := 0; i < 20; i++ {
 		add(&event.Event{Type: event.TypeOpenat, Proc: nginx, Tid: 800, Res: 12, Fd: 12, Path: "/var/www/html/index.html", Flags: 0})
 		add(&event.Event{Type: event.TypeOpenat, Proc: nginx, Tid: 800, Res: 13, Fd: 13, Path: "/var/log/nginx/access.log", Flags: 0o2101})
