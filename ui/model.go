@@ -176,7 +176,8 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, opts.ProgramOptions...)
 	p := tea.NewProgram(New(opts, deps), popts...)
 	_, err := p.Run()
-	if err != nil && ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) {
+	if err != nil && (ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted)) {
+		// Stopped by the caller or by SIGINT: a normal end.
 		return nil
 	}
 	if err != nil {
@@ -410,7 +411,7 @@ func (m *Model) statusLine(w int) string {
 	if m.flash != "" && now.Sub(m.flashAt) < 5*time.Second {
 		st := m.st.status
 		if m.flashErr {
-			st = st.Inherit(m.st.errText)
+			st = m.st.statusErr
 		}
 		return st.Render(fit(" "+safe(m.flash), w))
 	}
@@ -455,7 +456,7 @@ func (m *Model) statusLine(w int) string {
 	}
 	st := m.st.status
 	if drops > 0 {
-		st = st.Inherit(m.st.warn)
+		st = m.st.statusWrn
 	}
 	return st.Render(fit(line, w))
 }

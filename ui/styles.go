@@ -21,6 +21,8 @@ type styles struct {
 	tab       lipgloss.Style
 	tabActive lipgloss.Style
 	status    lipgloss.Style
+	statusErr lipgloss.Style // status line carrying an error
+	statusWrn lipgloss.Style // status line while drops are counted
 	errText   lipgloss.Style
 	ok        lipgloss.Style
 	warn      lipgloss.Style
@@ -52,6 +54,8 @@ func newStyles(t *themes.Theme) styles {
 		tab:       fg(t.TabFg),
 		tabActive: lipgloss.NewStyle().Foreground(colour(t.TabActiveFg)).Background(colour(t.TabActiveBg)).Bold(true),
 		status:    lipgloss.NewStyle().Foreground(colour(t.StatusFg)).Background(colour(t.StatusBg)),
+		statusErr: lipgloss.NewStyle().Foreground(colour(t.StatusBg)).Background(colour(t.Error)).Bold(true),
+		statusWrn: lipgloss.NewStyle().Foreground(colour(t.StatusBg)).Background(colour(t.Warn)),
 		errText:   fg(t.Error).Bold(true),
 		ok:        fg(t.OK),
 		warn:      fg(t.Warn),
@@ -69,6 +73,8 @@ func newStyles(t *themes.Theme) styles {
 		s.selected = lipgloss.NewStyle().Reverse(true)
 		s.tabActive = lipgloss.NewStyle().Reverse(true).Bold(true)
 		s.status = lipgloss.NewStyle().Reverse(true)
+		s.statusErr = lipgloss.NewStyle().Reverse(true).Bold(true)
+		s.statusWrn = lipgloss.NewStyle().Reverse(true).Underline(true)
 		s.dim = lipgloss.NewStyle().Faint(true)
 		s.muted = lipgloss.NewStyle().Faint(true)
 		s.header = lipgloss.NewStyle().Bold(true).Underline(true)

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -351,5 +353,31 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Update(batch)
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	f := newFixture()
+	polled := make(chan struct{}, 1)
+	deps := f.deps()
+	deps.Poll = func() Batch {
+		select {
+		case polled <- struct{}{}:
+		default:
+		}
+		return f.batch()
+	}
+	opts := testOptions()
+	opts.Tick = time.Millisecond
+	opts.ProgramOptions = []tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(&out),
+		tea.WithWindowSize(80, 24), tea.WithoutSignals()}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, opts, deps) }()
+	<-polled // the ticker polls the pipeline
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
 }
