@@ -17,14 +17,27 @@ func procField(name string, typ FieldType, desc string, get func(p *Process) Val
 		}}
 }
 
-// procStr is procField for a plain string of the process.
+// procStr is procField for a plain string of the process, one call shallower
+// since these are the most read fields.
 func procStr(name, desc string, get func(p *Process) string) *Field {
-	return procField(name, String, desc, func(p *Process) Value { return str(get(p)) })
+	return &Field{Name: name, Type: String, Desc: desc, Filled: true,
+		Get: func(e *Event, _ Arg) Value {
+			if p := e.Proc; p != nil {
+				return Value{OK: true, Str: get(p)}
+			}
+			return na
+		}}
 }
 
 // procNum is procField for a number of the process.
 func procNum(name, desc string, get func(p *Process) int64) *Field {
-	return procField(name, Number, desc, func(p *Process) Value { return num(get(p)) })
+	return &Field{Name: name, Type: Number, Desc: desc, Filled: true,
+		Get: func(e *Event, _ Arg) Value {
+			if p := e.Proc; p != nil {
+				return Value{OK: true, Num: get(p)}
+			}
+			return na
+		}}
 }
 
 // parentField builds a field read from the parent process; unavailable when
