@@ -33,9 +33,10 @@ type Program struct {
 	// evt.type value this sensor never reports.
 	Warnings []string
 
-	prog  *vm.Program
-	env   *evalEnv
-	types typeSet
+	prog   *vm.Program
+	env    *evalEnv
+	types  typeSet
+	guards []guard
 }
 
 // Check is one function of a Program's Expr.
@@ -74,6 +75,7 @@ func compileIn(env *evalEnv, n condition.Node) (*Program, error) {
 		return nil, &condition.Error{Offset: n.Pos(), Msg: fmt.Sprintf("internal error compiling %q: %v", p.Expr, err)}
 	}
 	p.prog = prog
+	p.guards = c.guards(n)
 	pos, _ := c.typeSets(n)
 	p.types = pos
 	if !pos.full() {
@@ -216,58 +218,190 @@ func checkText(n *condition.Compare) string { return condition.Format(n) }
 // string == when that is allocation-free (a plain string field against a
 // non-empty literal that needs no escaping).
 func (c *compiler) compare(b *strings.Builder, n *condition.Compare) error {
-	f, ok := event.Lookup(n.Field.Name)
-	if !ok {
-		return &condition.Error{Offset: n.Field.At, Msg: fmt.Sprintf("unknown field '%s'%s", n.Field.Name, suggestField(n.Field.Name))}
+	if c.nativeEq(b, n) {
+		return nil
 	}
-	if n.Field.Name == "evt.type" && len(n.Field.Transformers) == 0 && n.RightField == nil {
-		switch n.Op {
-		case "=", "==", "!=", "in", "intersects":
-			return c.evtType(b, n)
-		}
-	}
-	left, err := c.operand(f, &n.Field)
+	p, err := c.pred(n)
 	if err != nil {
 		return err
 	}
 	base := fieldBase(&n.Field) + "_" + opName(n.Op)
-	text := checkText(n)
+	if n.RightField != nil {
+		base += "_val"
+	}
+	c.predicate(b, base, checkText(n), p.eval)
+	return nil
+}
+
+// nativeEq writes `field() == "literal"` when n allows it.
+func (c *compiler) nativeEq(b *strings.Builder, n *condition.Compare) bool {
+	if (n.Op != "=" && n.Op != "==") || n.RightField != nil || n.List || len(n.Values) != 1 ||
+		n.Field.Name == "evt.type" || len(n.Field.Transformers) > 0 {
+		return false
+	}
+	lit := n.Values[0].Text
+	if lit == "" || strconv.Quote(lit) != `"`+lit+`"` {
+		return false
+	}
+	f, ok := event.Lookup(n.Field.Name)
+	if !ok || f.Type != event.String {
+		return false
+	}
+	left, err := c.operand(f, &n.Field)
+	if err != nil || left.anyAncestor {
+		return false
+	}
+	s := left.slot
+	if s.str == nil {
+		s.box, s.str = newStringBox()
+	}
+	name := c.funcName(fieldBase(&n.Field))
+	c.opts = append(c.opts, expr.Function(name, func(...any) (any, error) {
+		return s.stringValue()
+	}, new(func() string)))
+	c.checks = append(c.checks, Check{Func: name, Text: fieldText(&n.Field)})
+	if c.afterNot {
+		fmt.Fprintf(b, "(%s() == %q)", name, lit)
+	} else {
+		fmt.Fprintf(b, "%s() == %q", name, lit)
+	}
+	return true
+}
+
+// pred returns the cached predicate for a comparison, shared by every
+// program of the evaluation environment: the same check written in many
+// rules (macros make that common) runs once per event.
+func (c *compiler) pred(n *condition.Compare) (*pred, error) {
+	key := condition.Format(n)
+	if p, ok := c.env.preds[key]; ok {
+		return p, nil
+	}
+	fn, err := c.checkFunc(n)
+	if err != nil {
+		return nil, err
+	}
+	p := &pred{env: c.env, fn: fn}
+	c.env.preds[key] = p
+	return p, nil
+}
+
+// checkFunc builds the test of one comparison on the current event.
+func (c *compiler) checkFunc(n *condition.Compare) (func() bool, error) {
+	f, ok := event.Lookup(n.Field.Name)
+	if !ok {
+		return nil, &condition.Error{Offset: n.Field.At, Msg: fmt.Sprintf("unknown field '%s'%s", n.Field.Name, suggestField(n.Field.Name))}
+	}
+	if n.Field.Name == "evt.type" && len(n.Field.Transformers) == 0 && n.RightField == nil {
+		switch n.Op {
+		case "=", "==", "!=", "in", "intersects":
+			return c.evtType(n)
+		}
+	}
+	left, err := c.operand(f, &n.Field)
+	if err != nil {
+		return nil, err
+	}
 	if n.Op == "exists" {
-		c.predicate(b, base, text, left.exists)
-		return nil
+		return left.exists, nil
 	}
 	if n.RightField != nil {
-		fn, err := c.valCompare(n, left)
-		if err != nil {
-			return err
-		}
-		c.predicate(b, base+"_val", text, fn)
-		return nil
-	}
-	if (n.Op == "=" || n.Op == "==") && left.typ == event.String && len(left.xf) == 0 && !left.anyAncestor &&
-		len(n.Values) == 1 && !n.List && n.Values[0].Text != "" && strconv.Quote(n.Values[0].Text) == `"`+n.Values[0].Text+`"` {
-		s := left.slot
-		if s.str == nil {
-			s.box, s.str = newStringBox()
-		}
-		name := c.funcName(fieldBase(&n.Field))
-		c.opts = append(c.opts, expr.Function(name, func(...any) (any, error) {
-			return s.stringValue()
-		}, new(func() string)))
-		c.checks = append(c.checks, Check{Func: name, Text: fieldText(&n.Field)})
-		if c.afterNot {
-			fmt.Fprintf(b, "(%s() == %q)", name, n.Values[0].Text)
-		} else {
-			fmt.Fprintf(b, "%s() == %q", name, n.Values[0].Text)
-		}
-		return nil
+		return c.valCompare(n, left)
 	}
 	test, err := c.valueTest(n, f, left.typ)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.predicate(b, base, text, left.matcher(test))
-	return nil
+	return left.matcher(test), nil
+}
+
+// Guards. Before running a program the engine tests its guards: clauses,
+// each a few cached predicates of which at least one must hold for the
+// condition to hold. A rule whose open_write macro fails on a read, or whose
+// `fd.name startswith /etc/cron` fails, then costs a few cached lookups
+// instead of a VM run. Guards only ever reject events the condition rejects.
+
+// maxGuards bounds the clauses of one program; maxClause the predicates of
+// one clause.
+const (
+	maxGuards = 8
+	maxClause = 8
+)
+
+// guard is a clause: satisfied when any of its predicates is true.
+type guard []*pred
+
+// clause is a candidate guard with a rough selectivity score: 0 for checks
+// that hold for most events of the rule's types (evt.type, evt.dir), 1 for
+// bool fields, exists and !=, 2 for other comparisons.
+type clause struct {
+	preds []*pred
+	score int
+}
+
+// clauseOf returns a clause implied by n (n true ⇒ one of the predicates
+// true), or false when none is known.
+func (c *compiler) clauseOf(n condition.Node) (clause, bool) {
+	switch n := n.(type) {
+	case *condition.Compare:
+		p, err := c.pred(n)
+		if err != nil {
+			return clause{}, false
+		}
+		return clause{preds: []*pred{p}, score: checkScore(n)}, true
+	case *condition.And:
+		best, found := clause{}, false
+		for _, t := range n.Terms {
+			if cl, ok := c.clauseOf(t); ok && (!found || cl.score > best.score) {
+				best, found = cl, true
+			}
+		}
+		return best, found
+	case *condition.Or:
+		out := clause{score: 2}
+		for _, t := range n.Terms {
+			cl, ok := c.clauseOf(t)
+			if !ok || len(out.preds)+len(cl.preds) > maxClause {
+				return clause{}, false
+			}
+			out.preds = append(out.preds, cl.preds...)
+			out.score = min(out.score, cl.score)
+		}
+		return out, true
+	}
+	return clause{}, false
+}
+
+func checkScore(n *condition.Compare) int {
+	switch {
+	case n.Field.Name == "evt.type" || n.Field.Name == "evt.dir":
+		return 0
+	case n.Op == "exists" || n.Op == "!=":
+		return 1
+	}
+	if f, ok := event.Lookup(n.Field.Name); ok && f.Type == event.Bool {
+		return 1
+	}
+	return 2
+}
+
+// guards returns the clauses of n's top-level conjuncts (macros flattened)
+// that are worth testing, in condition order.
+func (c *compiler) guards(n condition.Node) []guard {
+	var out []guard
+	var walk func(condition.Node)
+	walk = func(n condition.Node) {
+		if a, ok := n.(*condition.And); ok {
+			for _, t := range a.Terms {
+				walk(t)
+			}
+			return
+		}
+		if cl, ok := c.clauseOf(n); ok && cl.score > 0 && len(out) < maxGuards {
+			out = append(out, guard(cl.preds))
+		}
+	}
+	walk(n)
+	return out
 }
 
 // fieldText renders a field reference without transformers, e.g. proc.aname[2].
@@ -325,17 +459,16 @@ func editDistance(a, b string) int {
 }
 
 // evtType compiles evt.type =/!=/in into a test on the event's type bits.
-func (c *compiler) evtType(b *strings.Builder, n *condition.Compare) error {
+func (c *compiler) evtType(n *condition.Compare) (func() bool, error) {
 	set, err := c.typeValues(n)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	neg := n.Op == "!="
 	env := c.env
-	c.predicate(b, "evt_type_"+opName(n.Op), checkText(n), func() bool {
+	return func() bool {
 		return set.has(env.ev.Type) != neg
-	})
-	return nil
+	}, nil
 }
 
 // typeValues parses the evt.type names of a comparison. Names this sensor

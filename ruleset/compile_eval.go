@@ -16,11 +16,28 @@ type evalEnv struct {
 	// gen changes with every event; a slot whose gen differs is stale.
 	gen   uint64
 	slots map[slotKey]*slot // compile time only
+	preds map[string]*pred  // compile time only, by canonical check text
 	vm    vm.VM
 }
 
 func newEvalEnv() *evalEnv {
-	return &evalEnv{slots: map[slotKey]*slot{}}
+	return &evalEnv{slots: map[slotKey]*slot{}, preds: map[string]*pred{}}
+}
+
+// pred is one comparison's result, computed at most once per event.
+type pred struct {
+	env *evalEnv
+	fn  func() bool
+	gen uint64
+	val bool
+}
+
+func (p *pred) eval() bool {
+	if p.gen != p.env.gen {
+		p.val = p.fn()
+		p.gen = p.env.gen
+	}
+	return p.val
 }
 
 // begin makes ev the current event and invalidates every cached value.
@@ -32,6 +49,15 @@ func (e *evalEnv) begin(ev *event.Event) {
 // run evaluates p on the current event. A program that fails (only a bug
 // can make one fail: predicates do not return errors) does not match.
 func (e *evalEnv) run(p *Program) bool {
+guards:
+	for _, g := range p.guards {
+		for _, pr := range g {
+			if pr.eval() {
+				continue guards
+			}
+		}
+		return false
+	}
 	out, err := e.vm.Run(p.prog, nil)
 	if err != nil {
 		return false
