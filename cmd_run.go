@@ -1,0 +1,442 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ttpwatch/ttpwatch/event"
+	"github.com/ttpwatch/ttpwatch/pipeline"
+	"github.com/ttpwatch/ttpwatch/ruleset"
+	"github.com/ttpwatch/ttpwatch/sensor"
+	"github.com/ttpwatch/ttpwatch/sink"
+	"github.com/ttpwatch/ttpwatch/ui"
+)
+
+// defaultAlertLog is where alerts are appended unless --alerts-log says
+// otherwise.
+const defaultAlertLog = "/var/log/ttpwatch/alerts.jsonl"
+
+// runOptions are the flags of the commands that run a pipeline.
+type runOptions struct {
+	rules     ruleFlags
+	json      bool
+	alertsLog string
+	theme     string
+	readOnly  bool
+	color     string
+	stats     time.Duration
+	logFile   string
+}
+
+func (o *runOptions) bindOutput(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "no interface: print each alert as a Falco JSON line on stdout")
+	fs.StringVar(&o.theme, "theme", "", "colour theme: dark, light, high-contrast, monochrome, or a theme file")
+	fs.BoolVar(&o.readOnly, "read-only", false, "disable killing processes from the interface")
+	fs.StringVar(&o.color, "color", "auto", "colour profile: auto, truecolor, 256, 16, none (sudo may drop COLORTERM)")
+	fs.DurationVar(&o.stats, "stats", 0, "print a stats line (events/s per type, drops per stage) to stderr this often, e.g. 10s")
+	fs.StringVar(&o.logFile, "log", "", "write ttpwatch's own log here (default: stderr with --json, none with the interface)")
+}
+
+func (o *runOptions) bind(root *cobra.Command) {
+	fs := root.PersistentFlags()
+	o.rules.bind(fs)
+	o.bindOutput(fs)
+	fs.StringVar(&o.alertsLog, "alerts-log", defaultAlertLog, "append every alert here (JSON lines, rotated); \"\" disables")
+}
+
+// engineFor loads the rules the flags name and builds an engine with the
+// selection applied.
+func engineFor(rf *ruleFlags) (*ruleset.Engine, error) {
+	rs, sel, err := rf.load()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range sel.Unmatched(rs.Rules) {
+		slog.Warn("rule selection matches no rule", "pattern", p)
+	}
+	for _, r := range rs.Rules {
+		r.Enabled = sel.Enabled(r)
+	}
+	opts := ruleset.DefaultOptions()
+	switch rf.ruleMatching {
+	case "all", "":
+	case "first":
+		opts.Matching = ruleset.MatchFirst
+	default:
+		return nil, fmt.Errorf("--rule-matching %q: use all or first", rf.ruleMatching)
+	}
+	eng, err := ruleset.NewEngine(rs.Rules, opts)
+	if err != nil {
+		return nil, fmt.Errorf("build the rule engine: %w", err)
+	}
+	return eng, nil
+}
+
+// setupLog sends slog to the --log file, to stderr in headless mode, or
+// nowhere while the interface owns the terminal.
+func setupLog(o *runOptions, headless bool) (func(), error) {
+	var w io.Writer = io.Discard
+	closeFn := func() {}
+	switch {
+	case o.logFile != "":
+		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open log %s: %w (choose another with --log)", o.logFile, err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	case headless:
+		w = os.Stderr
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	return closeFn, nil
+}
+
+// kernelDrops adapts the live source's drop counters to the pipeline's.
+type kernelDrops struct{ *sensor.Live }
+
+func (k kernelDrops) Drops() uint64 { d := k.Live.Drops(); return d.Kernel + d.Malformed }
+
+func runLive(cmd *cobra.Command, o *runOptions) error {
+	return runSensor(cmd, o, "")
+}
+
+// runSensor runs the live sensor; with recordPath set it also writes every
+// event to a capture.
+func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes ...event.Type) error {
+	headless := o.json || recordPath != ""
+	closeLog, err := setupLog(o, headless)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	eng, err := engineFor(&o.rules)
+	if err != nil {
+		return err
+	}
+	users := sensor.NewUsers("/etc/passwd", "/etc/group")
+	table, err := sensor.NewProcTable(sensor.ProcTableConfig{
+		ProcRoot: "/proc", CgroupRoot: "/sys/fs/cgroup", Users: users, IgnorePid: uint32(os.Getpid()),
+	})
+	if err != nil {
+		return fmt.Errorf("process table: %w", err)
+	}
+	if err := table.Seed(); err != nil {
+		slog.Warn("seed the process table from /proc", "err", err)
+	}
+	typesFor := func(types []event.Type) []event.Type { return append(types, extraTypes...) }
+	live, err := sensor.NewLive(sensor.LiveConfig{Table: table, Types: typesFor(eng.NeededTypes())})
+	if err != nil {
+		return err
+	}
+	defer live.Close()
+	if missing := live.Unavailable(); len(missing) > 0 {
+		slog.Warn("hooks not available on this kernel", "hooks", strings.Join(missing, " "))
+	}
+	popts := pipeline.Options{
+		QueueLen: 1 << 16,
+		OnRulesChanged: func(types []event.Type) {
+			if err := live.SetTypes(typesFor(types)); err != nil {
+				slog.Error("re-attach hooks after a rule change", "err", err)
+			}
+		},
+	}
+	if recordPath != "" {
+		rec, err := sensor.CreateRecorder(recordPath)
+		if err != nil {
+			return err
+		}
+		popts.Recorder = rec
+	}
+	return runPipeline(cmd, o, kernelDrops{live}, eng, table, popts, "live")
+}
+
+// runPipeline opens the sinks, starts the pipeline and either the interface
+// or the headless loop, and stops cleanly on SIGINT/SIGTERM.
+func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *ruleset.Engine, procs *sensor.ProcTable, popts pipeline.Options, sourceName string) error {
+	headless := o.json || popts.Recorder != nil && !o.json && false
+	if o.json || popts.Recorder != nil {
+		headless = true
+	}
+	host, _ := os.Hostname()
+	popts.Hostname = host
+	if o.alertsLog != "" {
+		if err := os.MkdirAll(filepath.Dir(o.alertsLog), 0o750); err != nil {
+			return fmt.Errorf("cannot create the alert log's directory %s: %w; choose another with --alerts-log or run as root", filepath.Dir(o.alertsLog), err)
+		}
+		alog, err := sink.OpenAlertLog(o.alertsLog)
+		if err != nil {
+			return err
+		}
+		popts.AlertLog = alog
+	}
+	if o.json {
+		popts.Outputs = append(popts.Outputs, sink.NewJSONLines(cmd.OutOrStdout()))
+	}
+	if o.stats > 0 {
+		popts.StatsEvery, popts.StatsOut = o.stats, cmd.ErrOrStderr()
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p := pipeline.New(src, eng, popts)
+	if headless {
+		slog.Info("ttpwatch running", "source", sourceName, "rules_enabled", countEnabled(eng), "alerts_log", o.alertsLog)
+		return p.Run(ctx)
+	}
+
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	uopts := ui.Options{Theme: o.theme, ReadOnly: o.readOnly, OverridesPath: "ttpwatch-overrides.yaml"}
+	if prof, ok := colorProfile(o.color); ok {
+		uopts.ProgramOptions = append(uopts.ProgramOptions, tea.WithColorProfile(prof))
+	} else if o.color != "auto" && o.color != "" {
+		cancel()
+		<-done
+		return fmt.Errorf("--color %q: use auto, truecolor, 256, 16 or none", o.color)
+	}
+	deps := ui.Deps{
+		Poll:  pollBatches(p, eng, sourceName),
+		Rules: engineRules{eng},
+		Procs: tableProcs{procs},
+	}
+	if !o.readOnly {
+		deps.Killer = signalKiller{}
+	}
+	uerr := ui.Run(pctx, uopts, deps)
+	cancel()
+	perr := <-done
+	if uerr != nil {
+		return uerr
+	}
+	return perr
+}
+
+func countEnabled(eng *ruleset.Engine) int {
+	n := 0
+	for _, r := range eng.Rules() {
+		if r.Enabled {
+			n++
+		}
+	}
+	return n
+}
+
+// colorProfile maps --color to a profile; ok is false for auto.
+func colorProfile(s string) (colorprofile.Profile, bool) {
+	switch strings.ToLower(s) {
+	case "truecolor", "24bit":
+		return colorprofile.TrueColor, true
+	case "256", "ansi256":
+		return colorprofile.ANSI256, true
+	case "16", "ansi":
+		return colorprofile.ANSI, true
+	case "none", "no", "ascii", "mono":
+		return colorprofile.Ascii, true
+	}
+	return 0, false
+}
+
+// pollBatches adapts the pipeline's batches to the ui's.
+func pollBatches(p *pipeline.Pipeline, eng *ruleset.Engine, source string) func() ui.Batch {
+	var prev pipeline.Stats
+	var rates pipeline.Rates
+	return func() ui.Batch {
+		b := p.TakeBatch()
+		out := ui.Batch{Alerts: b.Alerts}
+		if len(b.Events) > 0 {
+			out.Events = make([]*event.Event, len(b.Events))
+			for i := range b.Events {
+				out.Events[i] = &b.Events[i]
+			}
+		}
+		cur := b.Stats
+		if cur.At.Sub(prev.At) >= time.Second || prev.At.IsZero() {
+			if !prev.At.IsZero() {
+				rates = cur.Since(prev)
+			}
+			prev = cur
+		}
+		total, enabled := 0, 0
+		for _, r := range eng.Rules() {
+			total++
+			if r.Enabled {
+				enabled++
+			}
+		}
+		out.Stats = ui.Stats{
+			EventsPerSec: rates.Events, AlertsPerSec: rates.Alerts,
+			Drops: map[string]uint64{
+				"kernel": cur.KernelDrops, "pipeline": cur.QueueDrops, "ui": cur.AlertRingDrops + cur.EventRingDrops,
+			},
+			RulesEnabled: enabled, RulesTotal: total, Source: source, Start: cur.Start,
+		}
+		return out
+	}
+}
+
+// engineRules adapts the engine to the ui's rule controller.
+type engineRules struct{ eng *ruleset.Engine }
+
+func (e engineRules) Rules() []ui.RuleInfo {
+	states := e.eng.Rules()
+	out := make([]ui.RuleInfo, len(states))
+	for i, s := range states {
+		r := s.Rule
+		info := ui.RuleInfo{
+			Name: r.Name, Desc: r.Desc, Priority: r.Priority, Tags: r.Tags,
+			Condition: strings.TrimSpace(r.Condition), Exceptions: exceptionsText(r.Exceptions),
+			Output: r.Output, Enabled: s.Enabled, LoadedEnabled: r.Enabled, Hits: s.Hits,
+			File: r.File, Line: r.Line,
+		}
+		if s.Program != nil {
+			info.Compiled = s.Program.Expr
+		}
+		if s.LastHit != 0 {
+			info.LastHit = time.Unix(0, s.LastHit)
+		}
+		out[i] = info
+	}
+	return out
+}
+
+func (e engineRules) SetEnabled(name string, on bool) error { return e.eng.SetEnabled(name, on) }
+
+func (e engineRules) SetTagEnabled(tag string, on bool) (int, error) {
+	n := e.eng.EnableMatching("tag:"+tag, on)
+	if n == 0 {
+		return 0, fmt.Errorf("no rule carries tag %q", tag)
+	}
+	return n, nil
+}
+
+func exceptionsText(excs []ruleset.Exception) string {
+	var b strings.Builder
+	for _, e := range excs {
+		fmt.Fprintf(&b, "- name: %s\n  fields: [%s]\n", e.Name, strings.Join(e.Fields, ", "))
+		if len(e.Comps) > 0 {
+			fmt.Fprintf(&b, "  comps: [%s]\n", strings.Join(e.Comps, ", "))
+		}
+		for _, v := range e.Values {
+			fmt.Fprintf(&b, "  - [%s]\n", strings.Join(v, ", "))
+		}
+	}
+	return b.String()
+}
+
+// tableProcs adapts the process table to the ui.
+type tableProcs struct{ t *sensor.ProcTable }
+
+func (p tableProcs) Processes() []*event.Process          { return p.t.Snapshot() }
+func (p tableProcs) Process(pid uint32) *event.Process    { return p.t.Get(pid) }
+func (p tableProcs) Children(pid uint32) []*event.Process { return p.t.Children(pid) }
+
+// signalKiller sends signals on behalf of the ui user.
+type signalKiller struct{}
+
+func (signalKiller) Kill(pid uint32, sig syscall.Signal) error {
+	if pid <= 1 {
+		return fmt.Errorf("refusing to signal pid %d", pid)
+	}
+	if err := syscall.Kill(int(pid), sig); err != nil {
+		return fmt.Errorf("kill %d: %w", pid, err)
+	}
+	return nil
+}
+
+func newRecordCommand() *cobra.Command {
+	o := &runOptions{}
+	var out string
+	var allTypes bool
+	cmd := &cobra.Command{
+		Use:   "record -w FILE",
+		Short: "Record live events to a capture (JSON Lines; gzip when FILE ends in .gz)",
+		Long: `Record live events to a capture for later replay. Alerts are evaluated and
+logged as in a live run (add --json to print them). By default the events
+the enabled rules need are recorded; --all-types records every event type.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errors.New("record needs -w FILE")
+			}
+			var extra []event.Type
+			if allTypes {
+				for t := event.Type(1); t < event.NumTypes; t++ {
+					extra = append(extra, t)
+				}
+			}
+			return runSensor(cmd, o, out, extra...)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&out, "write", "w", "", "capture file to write (.gz for gzip)")
+	fs.BoolVar(&allTypes, "all-types", false, "record every event type, not only those the enabled rules need")
+	o.rules.bind(fs)
+	fs.BoolVar(&o.json, "json", false, "print each alert as a Falco JSON line on stdout")
+	fs.DurationVar(&o.stats, "stats", 0, "print a stats line to stderr this often")
+	fs.StringVar(&o.alertsLog, "alerts-log", defaultAlertLog, "append every alert here; \"\" disables")
+	fs.StringVar(&o.logFile, "log", "", "write ttpwatch's own log here (default stderr)")
+	return cmd
+}
+
+func newReplayCommand() *cobra.Command {
+	o := &runOptions{}
+	var speed string
+	cmd := &cobra.Command{
+		Use:   "replay FILE",
+		Short: "Replay a capture through the rules, in the interface or as JSON (--json)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			factor, err := parseSpeed(speed)
+			if err != nil {
+				return err
+			}
+			closeLog, err := setupLog(o, o.json)
+			if err != nil {
+				return err
+			}
+			defer closeLog()
+			eng, err := engineFor(&o.rules)
+			if err != nil {
+				return err
+			}
+			rp, err := sensor.OpenReplay(args[0], factor)
+			if err != nil {
+				return err
+			}
+			defer rp.Close()
+			return runPipeline(cmd, o, rp, eng, rp.Procs(), pipeline.Options{}, "replay "+filepath.Base(args[0]))
+		},
+	}
+	fs := cmd.Flags()
+	o.rules.bind(fs)
+	o.bindOutput(fs)
+	fs.StringVar(&o.alertsLog, "alerts-log", "", "append every alert here (default: no alert log for replays)")
+	fs.StringVar(&speed, "speed", "1", "replay pace: a factor of the recorded speed (2 = twice as fast) or max")
+	return cmd
+}
+
+func parseSpeed(s string) (float64, error) {
+	if s == "max" {
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("--speed %q: use a positive factor such as 1, 10, 0.5, or max", s)
+	}
+	return f, nil
+}
