@@ -155,4 +155,3 @@ func newAttackLayerCommand() *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "ttpwatch coverage", "layer name")
 	return cmd
 }
-
