@@ -233,3 +233,37 @@ func TestLoadCollectsAllErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadFalcoStyle loads a file written in the style of Falco's official
+// rules (30+ macros, 20+ lists, exceptions, appends, overrides).
+func TestLoadFalcoStyle(t *testing.T) {
+	rs, err := LoadPaths("testdata/load/falco_style.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Macros) < 30 || len(rs.Lists) < 20 || len(rs.Rules) != 7 {
+		t.Fatalf("got %d macros, %d lists, %d rules", len(rs.Macros), len(rs.Lists), len(rs.Rules))
+	}
+	for _, w := range rs.Warnings {
+		t.Errorf("unexpected warning: %s", w)
+	}
+	if !rs.Rule("Clear Log Activities").Enabled {
+		t.Error("enabled-only item did not enable the rule")
+	}
+	r := rs.Rule("Run shell untrusted")
+	if len(r.Exceptions) != 1 || len(r.Exceptions[0].Values) != 2 {
+		t.Errorf("appended exception values: %+v", r.Exceptions)
+	}
+	if !strings.HasSuffix(rs.Rule("Read sensitive file untrusted").Condition, "and not proc.name in (sshd)") {
+		t.Error("appended condition missing")
+	}
+	var db *List
+	for _, l := range rs.Lists {
+		if l.Name == "db_mgmt_binaries" {
+			db = l
+		}
+	}
+	if db == nil || strings.Join(db.Expanded, ",") != "mysql_install_d,mysql_ssl_rsa_s,pg_dumpall,pg_ctl,pg_lsclusters,pg_ctlcluster" {
+		t.Errorf("nested list: %+v", db)
+	}
+}
