@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,25 +190,33 @@ func WaitReady(pid int, timeout, settle time.Duration, alive func() error) (int,
 	return last, fmt.Errorf("ttpwatch (pid %d) attached no steady set of hooks within %v (saw %d)", pid, timeout, last)
 }
 
-// CountHooks counts the BPF links and perf events pid holds open: how
-// cilium/ebpf attaches tracepoints.
+// CountHooks counts the hooks pid has attached: its BPF links, or, on a
+// kernel where cilium/ebpf falls back to perf event attachment, its perf
+// events. (A tracepoint link also holds a perf event: counting both would
+// count it twice.)
 func CountHooks(pid int) (int, error) {
 	dir := fmt.Sprintf("/proc/%d/fd", pid)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", dir, err)
 	}
-	n := 0
+	links, perfs := 0, 0
 	for _, e := range ents {
 		target, err := os.Readlink(dir + "/" + e.Name())
 		if err != nil {
 			continue // closed meanwhile
 		}
-		if target == "anon_inode:bpf_link" || target == "anon_inode:[perf_event]" {
-			n++
+		switch target {
+		case "anon_inode:bpf_link":
+			links++
+		case "anon_inode:[perf_event]":
+			perfs++
 		}
 	}
-	return n, nil
+	if links > 0 {
+		return links, nil
+	}
+	return perfs, nil
 }
 
 // PeakRSS returns VmHWM of pid in bytes.
@@ -272,4 +281,24 @@ func parseCPU(stat string) (time.Duration, error) {
 		return 0, fmt.Errorf("malformed /proc stat times: %w", err)
 	}
 	return time.Duration(ut+st) * time.Second / ClockTicks, nil
+}
+
+// ForeignHooks maps each process other than exclude that holds BPF links or
+// perf events to how many: hooks that would skew an overhead measurement.
+func ForeignHooks(exclude ...int) map[int]int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := map[int]int{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || slices.Contains(exclude, pid) {
+			continue
+		}
+		if n, err := CountHooks(pid); err == nil && n > 0 {
+			out[pid] = n
+		}
+	}
+	return out
 }

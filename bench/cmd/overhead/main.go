@@ -1,0 +1,289 @@
+// Command overhead measures what the sensor costs the workloads it watches,
+// as ratios measured in one run (DESIGN.md §9):
+//
+//	overhead -loops ./loops -ttpwatch ./ttpwatch -empty sensor/emptybpf_bpfel.o -results rows.tsv
+//
+// Each round times every loop workload (bench/cmd/loops) under three
+// setups in turn: no sensor, the empty programs of bpf/empty.bpf.c on the
+// sensor's hooks for the default rules, and ttpwatch --json with the
+// default rules. With -redis, each round also runs redis-benchmark against
+// a private redis-server with and without ttpwatch. Rounds interleave the
+// setups so that drift on a noisy VM spreads over all of them; the table
+// gets the medians and their ratios to no sensor.
+//
+// It needs root (BPF); the results rows it appends are read by
+// `bench/run.sh` through bench/cmd/report.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/ttpwatch/ttpwatch/bench/internal/results"
+	"github.com/ttpwatch/ttpwatch/bench/internal/ttpproc"
+)
+
+// setup is what runs beside the workload.
+type setup int
+
+const (
+	none setup = iota
+	empty
+	sensor
+	numSetups
+)
+
+var setupNames = [numSetups]string{"none", "empty programs", "sensor"}
+
+// workload is one loop with its iteration count and the issue's target
+// for the sensor / none ratio.
+type workload struct {
+	name, label string
+	n           int
+	target      float64
+}
+
+type config struct {
+	loops, ttpwatch, emptyObj, resultsPath, workDir string
+	rounds                                          int
+	workloads                                       []workload
+	redisServer, redisBench                         string
+	redisPort                                       int
+	redisN                                          int
+}
+
+func main() {
+	var c config
+	var getppidN, openN, execN int
+	flag.StringVar(&c.loops, "loops", "", "path of the loops binary (bench/cmd/loops)")
+	flag.StringVar(&c.ttpwatch, "ttpwatch", "", "path of the ttpwatch binary")
+	flag.StringVar(&c.emptyObj, "empty", "sensor/emptybpf_bpfel.o", "the empty-program BPF object; \"\" skips that setup")
+	flag.StringVar(&c.resultsPath, "results", "", "append result rows to this file (stdout shows them too)")
+	flag.StringVar(&c.workDir, "workdir", os.TempDir(), "directory for ttpwatch's alert log and stderr")
+	flag.IntVar(&c.rounds, "rounds", 5, "interleaved rounds (medians are taken over them)")
+	flag.IntVar(&getppidN, "getppid", 1_000_000, "getppid calls per run")
+	flag.IntVar(&openN, "openclose", 200_000, "open+close pairs per run")
+	flag.IntVar(&execN, "exec", 1000, "fork+execs per run")
+	flag.StringVar(&c.redisServer, "redis-server", "", "redis-server binary; \"\" skips the redis benchmark")
+	flag.StringVar(&c.redisBench, "redis-benchmark", "redis-benchmark", "redis-benchmark binary")
+	flag.IntVar(&c.redisPort, "redis-port", 16379, "loopback port for the private redis-server")
+	flag.IntVar(&c.redisN, "redis-n", 100_000, "requests per redis-benchmark test")
+	flag.Parse()
+	if c.loops == "" || c.ttpwatch == "" {
+		fmt.Fprintln(os.Stderr, "overhead: -loops and -ttpwatch are required")
+		os.Exit(2)
+	}
+	c.workloads = []workload{
+		{"getppid", "getppid loop", getppidN, 1.35},
+		{"openclose", "open+close loop", openN, 1.30},
+		{"exec", "fork+exec loop", execN, 1.10},
+	}
+	rows, err := run(c)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "overhead: %v\n", err)
+		rows = append(rows, results.Row{Section: "overhead", Metric: "sensor overhead", Measured: "not measured", Note: err.Error()})
+	}
+	if c.resultsPath != "" {
+		if err := results.Append(c.resultsPath, rows...); err != nil {
+			fmt.Fprintf(os.Stderr, "overhead: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func run(c config) ([]results.Row, error) {
+	var spec *ebpf.CollectionSpec
+	var syscalls []string
+	var rows []results.Row
+	if c.emptyObj != "" {
+		var err error
+		if spec, err = ebpf.LoadCollectionSpec(c.emptyObj); err != nil {
+			return nil, fmt.Errorf("read the empty-program object: %w", err)
+		}
+		if syscalls, err = defaultSyscalls(spec); err != nil {
+			return nil, err
+		}
+	}
+	var rd *redis
+	if c.redisServer != "" {
+		var err error
+		if rd, err = startRedis(c.redisServer, c.redisPort, c.workDir); err != nil {
+			rows = append(rows, results.Row{Section: "redis", Metric: "redis-benchmark", Measured: "not measured", Note: err.Error()})
+		} else {
+			defer rd.stop()
+		}
+	}
+	foreign := ttpproc.ForeignHooks(os.Getpid())
+
+	// ns[workload][setup] are the per-round timings; rps[test][setup] the
+	// redis throughputs (none and sensor only).
+	ns := make([][numSetups][]float64, len(c.workloads))
+	rps := map[string]*[numSetups][]float64{}
+	var redisTests []string
+	sensorHooks := 0
+	for round := 1; round <= c.rounds; round++ {
+		for s := none; s < numSetups; s++ {
+			if s == empty && spec == nil {
+				continue
+			}
+			stop, hooks, err := begin(c, s, spec, syscalls, round)
+			if err != nil {
+				return rows, err
+			}
+			if s == sensor {
+				sensorHooks = hooks
+			}
+			for i, w := range c.workloads {
+				v, err := runLoop(c.loops, w.name, w.n)
+				if err != nil {
+					stop()
+					return rows, err
+				}
+				ns[i][s] = append(ns[i][s], v)
+				fmt.Fprintf(os.Stderr, "round %d %-14s %-15s %10.1f ns/op\n", round, setupNames[s], w.label, v)
+			}
+			if rd != nil && s != empty {
+				got, err := rd.bench(c.redisBench, c.redisN)
+				if err != nil {
+					stop()
+					return rows, err
+				}
+				for _, t := range got {
+					if rps[t.name] == nil {
+						rps[t.name] = &[numSetups][]float64{}
+						redisTests = append(redisTests, t.name)
+					}
+					rps[t.name][s] = append(rps[t.name][s], t.rps)
+					fmt.Fprintf(os.Stderr, "round %d %-14s redis %-9s %10.0f req/s\n", round, setupNames[s], t.name, t.rps)
+				}
+			}
+			if err := stop(); err != nil {
+				return rows, err
+			}
+		}
+	}
+
+	emptyNote := "not measured (no empty-program object)"
+	if spec != nil {
+		emptyNote = fmt.Sprintf("empty programs on the 3 sched hooks + enter/exit of %d syscalls (%s)", len(syscalls), strings.Join(syscalls, " "))
+	}
+	for i, w := range c.workloads {
+		med := [numSetups]float64{}
+		for s := range numSetups {
+			med[s] = results.Median(ns[i][s])
+		}
+		how := fmt.Sprintf("median of %d: none %.0f ns/op", len(ns[i][none]), med[none])
+		if spec != nil {
+			rows = append(rows, results.Row{Section: "overhead", Metric: w.label + ": empty programs / none",
+				Measured: ratio(med[empty], med[none]), Note: fmt.Sprintf("%s, empty %.0f ns/op", how, med[empty])})
+		}
+		rows = append(rows, results.Row{Section: "overhead", Metric: w.label + ": sensor / none",
+			Measured: ratio(med[sensor], med[none]), Target: fmt.Sprintf("≤ %.2f×", w.target),
+			Note: fmt.Sprintf("%s, sensor %.0f ns/op (%d hooks attached)", how, med[sensor], sensorHooks)})
+	}
+	rows = append(rows, results.Row{Section: "overhead", Metric: "empty-program setup", Measured: "-", Note: emptyNote})
+	for _, t := range redisTests {
+		without, with := results.Median(rps[t][none]), results.Median(rps[t][sensor])
+		rows = append(rows, results.Row{Section: "redis", Metric: "redis-benchmark " + t + " throughput kept",
+			Measured: fmt.Sprintf("%.1f%%", 100*with/without), Target: "≥ 92%",
+			Note: fmt.Sprintf("median of %d: %s req/s without, %s with the sensor (-n %d -P 1)",
+				len(rps[t][none]), results.Grouped(without), results.Grouped(with), c.redisN)})
+	}
+	if len(foreign) > 0 {
+		var pids []string
+		for pid, n := range foreign {
+			pids = append(pids, fmt.Sprintf("pid %d: %d", pid, n))
+		}
+		rows = append(rows, results.Row{Section: "overhead", Metric: "warning", Measured: "-",
+			Note: "other processes held BPF hooks during the run, so every setup paid for them (" + strings.Join(pids, ", ") + ")"})
+	}
+	for _, r := range rows {
+		fmt.Printf("%-9s %-45s %10s %8s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
+	}
+	return rows, nil
+}
+
+// begin starts setup s and returns how to stop it and how many hooks the
+// sensor attached (0 for the other setups).
+func begin(c config, s setup, spec *ebpf.CollectionSpec, syscalls []string, round int) (func() error, int, error) {
+	switch s {
+	case empty:
+		h, err := attachEmpty(spec, syscalls)
+		if err != nil {
+			return nil, 0, err
+		}
+		return func() error { h.Close(); return nil }, 0, nil
+	case sensor:
+		logPath := filepath.Join(c.workDir, fmt.Sprintf("overhead-ttpwatch-%d.log", round))
+		log, err := os.Create(logPath)
+		if err != nil {
+			return nil, 0, fmt.Errorf("create %s: %w", logPath, err)
+		}
+		alerts := filepath.Join(c.workDir, "overhead-alerts.jsonl")
+		p, err := ttpproc.Start(c.ttpwatch, []string{"--json", "--alerts-log", alerts}, log)
+		if err != nil {
+			log.Close()
+			return nil, 0, err
+		}
+		hooks, err := p.WaitReady(60*time.Second, 500*time.Millisecond)
+		if err != nil {
+			p.Stop(10 * time.Second)
+			log.Close()
+			return nil, 0, fmt.Errorf("%w (log: %s)", err, logPath)
+		}
+		return func() error {
+			defer log.Close()
+			if err := p.Stop(10 * time.Second); err != nil {
+				return fmt.Errorf("stop ttpwatch: %w (log: %s)", err, logPath)
+			}
+			return nil
+		}, hooks, nil
+	}
+	return func() error { return nil }, 0, nil
+}
+
+// runLoop runs the loops binary once and returns its ns/op.
+func runLoop(bin, name string, n int) (float64, error) {
+	out, err := exec.Command(bin, name, strconv.Itoa(n)).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return 0, fmt.Errorf("loops %s %d: %w: %s", name, n, err, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return 0, fmt.Errorf("loops %s %d: %w", name, n, err)
+	}
+	return parseNsOp(string(out))
+}
+
+// parseNsOp reads the loops output "123.4 ns/op".
+func parseNsOp(out string) (float64, error) {
+	f := strings.Fields(out)
+	if len(f) != 2 || f[1] != "ns/op" {
+		return 0, fmt.Errorf("unexpected loops output %q", out)
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("unexpected loops output %q", out)
+	}
+	return v, nil
+}
+
+// ratio formats x/base as "1.23×".
+func ratio(x, base float64) string {
+	if !(base > 0) || !(x > 0) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", x/base)
+}
