@@ -325,6 +325,9 @@ func (l *loader) readList(it *item) {
 		return
 	}
 	if prev != nil {
+		if prev.at.file == it.at.file {
+			l.warnAt(it.at, "list", it.name, "redefined in the same file (first at line %d): the earlier definition is replaced", prev.at.line)
+		}
 		prev.items, prev.locs, prev.at = items, locs, it.at
 		return
 	}
@@ -369,6 +372,9 @@ func (l *loader) readMacro(it *item) {
 		return
 	}
 	if prev != nil {
+		if prev.at.file == it.at.file {
+			l.warnAt(it.at, "macro", it.name, "redefined in the same file (first at line %d): the earlier definition is replaced", prev.at.line)
+		}
 		prev.cond, prev.at, prev.ctxIdx = []*text{cond}, it.at, l.order
 		return
 	}

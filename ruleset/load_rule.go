@@ -195,6 +195,9 @@ func (l *loader) defineRule(it *item, prev *ruleDef, p *rulePart) {
 	d := &ruleDef{r: r, idx: l.order, ctxIdx: l.order, at: it.at,
 		cond: []*text{p.cond}, condAt: p.condAt, output: []*text{p.output}, exceptions: p.exceptions}
 	if prev != nil {
+		if prev.at.file == it.at.file {
+			l.warnAt(it.at, "rule", it.name, "redefined in the same file (first at line %d): the earlier definition is replaced", prev.at.line)
+		}
 		d.idx = prev.idx
 		*prev = *d
 		return

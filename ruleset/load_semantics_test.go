@@ -135,6 +135,15 @@ func TestLoadRuleKeys(t *testing.T) {
 			t.Errorf("order %v", names)
 		}
 	})
+	t.Run("redefinition in the same file warns", func(t *testing.T) {
+		rs := mustLoad(t, base+ruleYAML("B", "evt.type = openat")+"- macro: m\n  condition: evt.num = 1\n- macro: m\n  condition: evt.num = 2\n")
+		if !hasWarning(rs, `f0.yaml:17:3: rule "B": redefined in the same file (first at line 7)`) || !hasWarning(rs, `f0.yaml:24:3: macro "m": redefined in the same file (first at line 22)`) {
+			t.Errorf("warnings %v", rs.Warnings)
+		}
+		if rs2 := mustLoad(t, base, ruleYAML("B", "evt.type = openat")); len(rs2.Warnings) != 0 {
+			t.Errorf("redefinition in another file warned: %v", rs2.Warnings)
+		}
+	})
 	t.Run("enabled-only item toggles", func(t *testing.T) {
 		rs := mustLoad(t, base, "- rule: B\n  enabled: false\n")
 		if rs.Rule("B").Enabled || !rs.Rule("A").Enabled {
