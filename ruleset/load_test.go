@@ -51,6 +51,7 @@ func TestLoadBad(t *testing.T) {
 		{"error_in_folded_condition", "6:9", `rule "Folded": unknown field "proc.nmae"`},
 		{"error_in_macro", "2:33", `(in macro "shellish")`},
 		{"tab_indent", "2:1", `invalid YAML: found character '\t' that cannot start any token`},
+		{"undefined_list", "3:36", `rule "Undefined list": 'in' needs a list such as (a, b); 'shell_binarys' is not a defined list`},
 		{"number_compare_text", "3:47", `rule "Pid text": expected a number after '>'`},
 	}
 	seen := map[string]bool{}
