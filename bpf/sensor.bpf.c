@@ -524,11 +524,11 @@ static __always_inline void sock_info(struct sysrec *r, int fd)
 	r->sk.type = BPF_CORE_READ(sk, sk_type);
 	r->sk.proto = BPF_CORE_READ(sk, sk_protocol);
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(r->sk.laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(r->sk.raddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(r->sk.laddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(r->sk.raddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(r->sk.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(r->sk.raddr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(r->sk.laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(r->sk.raddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else if (family == AF_UNIX) {
 		struct unix_sock *us = (struct unix_sock *)sk;
 		struct unix_address *ua = BPF_CORE_READ(us, addr);

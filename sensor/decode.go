@@ -57,7 +57,7 @@ var (
 	execFlags  = int(unsafe.Offsetof(sensorBPFExecrec{}.Flags))
 	execData   = int(unsafe.Offsetof(sensorBPFExecrec{}.Data))
 	forkChild  = hdrSize // child_pid, then child_tid
-	exitCode   = hdrSize
+	exitOff    = hdrSize
 	forkSize   = hdrSize + 8
 	exitSize   = hdrSize + 8
 	skFamily   = sysSk
@@ -207,7 +207,7 @@ func (d *decoder) decode(raw []byte, ev *event.Event) (int, error) {
 		if len(raw) < exitSize {
 			return 0, errMalformed
 		}
-		ev.Res = int64(int32(u32(raw, exitCode)))
+		ev.Res = int64(int32(u32(raw, exitOff)))
 		return kind, nil
 	}
 	return 0, errMalformed

@@ -357,7 +357,7 @@ func (l *Live) handle(d *decoder, kind int, ev *event.Event) bool {
 		l.table.Fork(ti, d.childPid, d.childTid, ti.Time)
 	case recExit:
 		ev.Proc = l.table.Resolve(ti)
-		l.table.Exit(ti.Pid, int32(ev.Res), ti.Time)
+		l.table.Exit(ti.Pid, exitCode(ev.Res), ti.Time)
 	default:
 		ev.Proc = l.table.Resolve(ti)
 	}
@@ -365,6 +365,16 @@ func (l *Live) handle(d *decoder, kind int, ev *event.Event) bool {
 		return false
 	}
 	return l.want.Load()&(1<<ev.Type) != 0
+}
+
+// exitCode turns a wait status (procexit's Res, as the kernel keeps it) into
+// an exit code: the code of a normal exit, 128+signal for a killed process,
+// as shells report it.
+func exitCode(status int64) int32 {
+	if sig := status & 0x7f; sig != 0 {
+		return int32(128 + sig)
+	}
+	return int32(status>>8) & 0xff
 }
 
 // Close detaches every hook and releases every map and program. It is safe
