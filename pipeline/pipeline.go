@@ -91,6 +91,10 @@ type Options struct {
 	// between internal drop alerts.
 	BatchEvery     time.Duration
 	DropAlertEvery time.Duration
+	// KernelDrops reports the source's own losses (failed kernel ring
+	// reservations, undecodable records). When nil, a source with a
+	// Drops() uint64 method is asked.
+	KernelDrops func() uint64
 	// StatsEvery, with StatsOut, prints a stats line that often (--stats).
 	StatsEvery time.Duration
 	StatsOut   io.Writer
@@ -461,7 +465,9 @@ func (p *Pipeline) Stats() Stats {
 	for i := range s.ByType {
 		s.ByType[i] = p.byType[i].Load()
 	}
-	if dc, ok := p.src.(dropCounter); ok {
+	if p.opt.KernelDrops != nil {
+		s.KernelDrops = p.opt.KernelDrops()
+	} else if dc, ok := p.src.(dropCounter); ok {
 		s.KernelDrops = dc.Drops()
 	}
 	if s.SinkErrors > 0 {

@@ -285,7 +285,7 @@ func TestQueueDropsAndKernelDrops(t *testing.T) {
 func TestDropAlertRateLimit(t *testing.T) {
 	src := &funcSource{run: func(context.Context, func(*event.Event)) error { return nil }}
 	var out bytes.Buffer
-	p := New(src, &gateEngine{}, Options{Outputs: []sink.Sink{sink.NewJSONLines(&out)}, DropAlertEvery: 10 * time.Second})
+	p := New(src, noEngine{}, Options{Outputs: []sink.Sink{sink.NewJSONLines(&out)}, DropAlertEvery: 10 * time.Second})
 	t0 := time.Unix(1000, 0)
 	p.dropBase.at = t0
 	steps := []struct {
@@ -316,6 +316,23 @@ func TestDropAlertRateLimit(t *testing.T) {
 				t.Errorf("at %v: n_drops_kernel %v, want %v", s.at, k, s.want)
 			}
 		}
+	}
+}
+
+func TestKernelDropsOption(t *testing.T) {
+	var k atomic.Uint64
+	k.Store(3)
+	var out bytes.Buffer
+	src := &sensor.SliceSource{Events: session(5)}
+	p := New(src, noEngine{}, Options{KernelDrops: k.Load, Outputs: []sink.Sink{sink.NewJSONLines(&out)}})
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.KernelDrops != 3 {
+		t.Errorf("KernelDrops = %d, want 3 from the option", s.KernelDrops)
+	}
+	if l := readLines(t, out.Bytes()); len(l) != 1 || l[0].OutputFields["n_drops_kernel"] != float64(3) {
+		t.Errorf("drop alerts %+v, want one with n_drops_kernel 3", l)
 	}
 }
 

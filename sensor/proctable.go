@@ -327,6 +327,13 @@ func (t *ProcTable) Snapshot() []*event.Process {
 	return out
 }
 
+// Processes is Snapshot, and Process is Get, under the names of the ui's
+// ProcessSource interface, which *ProcTable implements.
+func (t *ProcTable) Processes() []*event.Process { return t.Snapshot() }
+
+// Process returns the entry of pid, or nil; see Get.
+func (t *ProcTable) Process(pid uint32) *event.Process { return t.Get(pid) }
+
 // Len returns the number of entries, alive and exited.
 func (t *ProcTable) Len() int {
 	t.mu.RLock()

@@ -80,6 +80,10 @@ func TestSeedFromFakeProc(t *testing.T) {
 		t.Error("nginx ancestry not linked 200 -> 150 -> 1")
 	}
 
+	if tab.Process(100) != bash || len(tab.Processes()) != 5 || tab.Processes()[0] != tab.Get(1) {
+		t.Error("Process/Processes disagree with Get/Snapshot")
+	}
+
 	kt := tab.Get(2)
 	if kt.Exe != "" || kt.ExePath != "" || kt.Cmdline != "kthreadd" || kt.Parent != nil {
 		t.Errorf("kthreadd = exe %q path %q cmdline %q parent %v", kt.Exe, kt.ExePath, kt.Cmdline, kt.Parent)
