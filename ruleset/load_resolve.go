@@ -22,7 +22,7 @@ func (l *loader) resolve() *Ruleset {
 	}
 	for _, m := range l.macroOrder {
 		l.ensureMacro(m, nil)
-		rs.Macros = append(rs.Macros, &Macro{Name: m.name, Condition: joinTexts(m.cond).s,
+		rs.Macros = append(rs.Macros, &Macro{Name: m.name, Condition: trimText(joinTexts(m.cond)).s,
 			Expanded: m.expanded, File: l.file(m.at), Line: int(m.at.line), Col: int(m.at.col)})
 	}
 	for _, d := range l.ruleOrder {

@@ -1,6 +1,7 @@
 package ruleset
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ttpwatch/ttpwatch/event"
@@ -147,6 +148,17 @@ func parseOutputFormat(s string) (outputFormat, []outputErr) {
 	}
 	flush()
 	return f, errs
+}
+
+// SetOutput parses s as the rule's output and sets Output, for rules built
+// in code rather than loaded (the loader parses outputs itself).
+func (r *Rule) SetOutput(s string) error {
+	f, errs := parseOutputFormat(s)
+	if len(errs) > 0 {
+		return fmt.Errorf("rule %q: output: %s", r.Name, errs[0].msg)
+	}
+	r.Output, r.output = s, f
+	return nil
 }
 
 // FormatOutput renders the rule's output for an event, substituting every

@@ -45,6 +45,19 @@ func TestFormatOutput(t *testing.T) {
 	}
 }
 
+func TestSetOutput(t *testing.T) {
+	r := &Rule{Name: "R"}
+	if err := r.SetOutput("x %nope.nope"); err == nil || !strings.Contains(err.Error(), `rule "R": output: unknown field "nope.nope"`) {
+		t.Errorf("SetOutput error = %v", err)
+	}
+	if err := r.SetOutput("n=%proc.name"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.FormatOutput(execEvent("bob", "id", "/")); got != "n=id" || r.Output != "n=%proc.name" {
+		t.Errorf("got %q, Output %q", got, r.Output)
+	}
+}
+
 func TestParseOutputErrors(t *testing.T) {
 	for _, c := range []struct{ in, msg string }{
 		{"x %usr.name", `unknown field "usr.name"`},
