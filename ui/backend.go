@@ -10,10 +10,9 @@ import (
 	"github.com/ttpwatch/ttpwatch/ruleset"
 )
 
-// Batch is what the pipeline hands the ui about every 50 ms: the alerts and
-// events since the last batch, oldest first, and the current counters. It is
-// also a tea.Msg: a pipeline may p.Send(batch) from its ticker instead of
-// letting the ui poll Deps.Poll. Never send one message per event.
+// Batch is what the pipeline hands the ui about every 50 ms (through
+// Deps.Poll or Deps.Batches): the alerts and events since the last batch,
+// oldest first, and the current counters. Never one message per event.
 type Batch struct {
 	// Alerts are the alerts evaluated since the last batch, oldest first.
 	// Their events must be clones the ui may keep.
@@ -98,12 +97,15 @@ type FilterCompiler func(text string) (func(*event.Event) bool, error)
 // the matching feature is then disabled (Filter and Catalog have defaults).
 type Deps struct {
 	// Poll returns the batch accumulated since the last call; the ui calls
-	// it every Options.Tick. Leave nil when the pipeline sends Batch
-	// messages itself.
-	Poll   func() Batch
-	Rules  RuleController
-	Procs  ProcessSource
-	Killer Killer
+	// it every Options.Tick (Queue.Poll fits). Use Poll or Batches.
+	Poll func() Batch
+	// Batches is the other way to feed the ui: it takes each batch as it
+	// arrives. Closing the channel says the source ended (end of a replay);
+	// the ui stays open for browsing.
+	Batches <-chan Batch
+	Rules   RuleController
+	Procs   ProcessSource
+	Killer  Killer
 	// Filter defaults to ruleset.CompileFilter.
 	Filter  FilterCompiler
 	Catalog *attack.Catalog // nil means attack.Default()

@@ -261,7 +261,7 @@ func (f *feedPage) view(m *Model, w, h int) []string {
 		c := alertCols(w)
 		lines = append(lines, st.header.Render(fit(strings.Join([]string{
 			fit("TIME", c.time), fit("PRI", c.prio), fit("RULE", c.rule), fit("TECH", c.tech),
-			fit("PROCESS", c.proc), fit("USER", c.user), fit("CONTAINER", c.cont)}, " "), w)))
+			fit("PROCESS", c.proc), fit("USER", c.user), fit(contHeader(c.cont), c.cont)}, " "), w)))
 	}
 	if n == 0 {
 		lines = append(lines, "", st.muted.Render(f.emptyText(m)))
@@ -411,4 +411,12 @@ func (f *feedPage) eventDetail(m *Model, seq uint64, w int) []string {
 		lines = append(lines, st.muted.Render("path2 ")+safe(e.Path2))
 	}
 	return lines
+}
+
+// contHeader is the container column's title for its width.
+func contHeader(w int) string {
+	if w >= len("CONTAINER") {
+		return "CONTAINER"
+	}
+	return "CTR"
 }

@@ -91,14 +91,16 @@ type Model struct {
 	flashAt  time.Time
 
 	// Snapshots refreshed on a timer and after every change.
-	rules     []RuleInfo
-	cov       *attack.Coverage
-	rulesAt   time.Time
-	procs     []*event.Process
-	procsAt   time.Time
-	termSent  map[uint32]bool // pids sent SIGTERM: K offers SIGKILL next
-	quitting  bool
-	techCache map[string]string
+	rules    []RuleInfo
+	cov      *attack.Coverage
+	rulesAt  time.Time
+	procs    []*event.Process
+	procsAt  time.Time
+	termSent map[uint32]bool // pids sent SIGTERM: K offers SIGKILL next
+	quitting bool
+	// sourceEnded is set when Deps.Batches closed (a replay finished).
+	sourceEnded bool
+	techCache   map[string]string
 }
 
 // New builds the root model. Unset options take their defaults.
@@ -186,8 +188,32 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	return nil
 }
 
-// Init starts the ticker.
-func (m *Model) Init() tea.Cmd { return m.tick() }
+// Init starts the ticker and the batch reader.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.tick(), m.waitBatch())
+}
+
+// batchMsg carries a batch read from Deps.Batches; sourceEndedMsg says the
+// channel closed.
+type (
+	batchMsg       Batch
+	sourceEndedMsg struct{}
+)
+
+// waitBatch reads the next batch from Deps.Batches.
+func (m *Model) waitBatch() tea.Cmd {
+	ch := m.deps.Batches
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		b, ok := <-ch
+		if !ok {
+			return sourceEndedMsg{}
+		}
+		return batchMsg(b)
+	}
+}
 
 func (m *Model) tick() tea.Cmd {
 	return tea.Tick(m.opts.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
@@ -201,6 +227,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case Batch:
 		m.ingest(msg)
+		return m, nil
+	case batchMsg:
+		m.ingest(Batch(msg))
+		return m, m.waitBatch()
+	case sourceEndedMsg:
+		m.sourceEnded = true
 		return m, nil
 	case tickMsg:
 		if m.deps.Poll != nil {
@@ -430,6 +462,9 @@ func (m *Model) statusLine(w int) string {
 	}
 	if w < 100 && strings.HasPrefix(src, "replay ") {
 		src = "replay " + filepath.Base(src[len("replay "):])
+	}
+	if m.sourceEnded {
+		src += " (ended)"
 	}
 	parts := []string{
 		safeShort(src),

@@ -381,3 +381,24 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
 }
+
+func TestBatchesChannel(t *testing.T) {
+	f := newFixture()
+	ch := make(chan Batch, 1)
+	deps := f.deps()
+	deps.Batches = ch
+	m := New(testOptions(), deps)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	ch <- f.batch()
+	close(ch)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("(ended)")) },
+		teatest.WithDuration(5*time.Second))
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	s := screen(t, fm)
+	if !strings.Contains(s, "4 shown, 4 total") || !strings.Contains(s, "replay fixed.cap (ended)") {
+		t.Fatalf("batches from the channel not shown or end not marked:\n%s", s)
+	}
+}
