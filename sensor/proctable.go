@@ -36,8 +36,9 @@ type ProcTableConfig struct {
 	// ProcRoot is the procfs mount to seed from and to read processes the
 	// table has not seen ("/proc" on a live host, "" for none).
 	ProcRoot string
-	// CgroupRoot is the cgroup v2 mount ("/sys/fs/cgroup"), used to map the
-	// kernel's cgroup ids to container ids. "" disables the mapping.
+	// CgroupRoot is the cgroup mount ("/sys/fs/cgroup"; a hybrid host's v2
+	// tree under unified/ is found), used to map the kernel's cgroup ids to
+	// container ids. "" or a mount without cgroup v2 disables the mapping.
 	CgroupRoot string
 	// Users resolves user and group names; nil leaves names empty.
 	Users *Users
@@ -89,6 +90,9 @@ func NewProcTable(cfg ProcTableConfig) (*ProcTable, error) {
 	}
 	if cfg.ExitedTTL <= 0 {
 		cfg.ExitedTTL = DefaultExitedTTL
+	}
+	if cfg.CgroupRoot != "" {
+		cfg.CgroupRoot = cgroup2Root(cfg.CgroupRoot)
 	}
 	t := &ProcTable{cfg: cfg, procs: map[uint32]*event.Process{}, cgroups: map[uint64]string{}}
 	if cfg.ProcRoot != "" {
@@ -563,6 +567,23 @@ func (t *ProcTable) readCgroup(pr procfs.Proc) (container string, id uint64, ok 
 		}
 	}
 	return container, id, true
+}
+
+// cgroup2Magic is CGROUP2_SUPER_MAGIC, the statfs type of a cgroup v2 mount.
+const cgroup2Magic = 0x63677270
+
+// cgroup2Root returns the cgroup v2 mount at root, or at root/unified on
+// hybrid hosts (v1 controllers, v2 tree beside them), or "" when there is
+// none: a directory inode elsewhere is not a kernel cgroup id and must not
+// be mistaken for one.
+func cgroup2Root(root string) string {
+	for _, dir := range []string{root, filepath.Join(root, "unified")} {
+		var st syscall.Statfs_t
+		if syscall.Statfs(dir, &st) == nil && st.Type == cgroup2Magic {
+			return dir
+		}
+	}
+	return ""
 }
 
 // matchesTask reports whether a record's task still matches entry p. Comm is

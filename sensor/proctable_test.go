@@ -3,6 +3,7 @@ package sensor
 import (
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/ttpwatch/ttpwatch/event"
@@ -293,6 +294,20 @@ func TestRealProcSelf(t *testing.T) {
 	r := tab2.Resolve(&TaskInfo{Pid: pid, Ppid: uint32(os.Getppid()), Uid: uint32(os.Getuid())})
 	if r.ExePath != exe || r.Cwd != wd {
 		t.Errorf("Resolve from /proc: exe %q cwd %q", r.ExePath, r.Cwd)
+	}
+}
+
+func TestCgroup2Root(t *testing.T) {
+	if got := cgroup2Root("testdata"); got != "" {
+		t.Errorf("cgroup2Root(testdata) = %q, want none", got)
+	}
+	got := cgroup2Root("/sys/fs/cgroup")
+	if got == "" {
+		t.Skip("no cgroup v2 mount on this host")
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(got, &st); err != nil || st.Type != cgroup2Magic {
+		t.Errorf("cgroup2Root = %q, which is not a cgroup2 mount", got)
 	}
 }
 
