@@ -1,0 +1,157 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ttpwatch/ttpwatch/bench/internal/results"
+	"github.com/ttpwatch/ttpwatch/bench/internal/ttpproc"
+)
+
+// tmux drives one detached tmux session.
+type tmux struct{ session string }
+
+func (t tmux) run(args ...string) (string, error) {
+	out, err := exec.Command("tmux", args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("tmux %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+func (t tmux) capture() (string, error) { return t.run("capture-pane", "-p", "-t", t.session) }
+
+// waitScreen polls the pane until want(screen) holds and returns how long
+// that took from since.
+func (t tmux) waitScreen(since time.Time, timeout time.Duration, want func(string) bool) (time.Duration, error) {
+	for time.Since(since) < timeout {
+		s, err := t.capture()
+		if err != nil {
+			return 0, err
+		}
+		if want(s) {
+			return time.Since(since), nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("screen did not change within %v", timeout)
+}
+
+func ui(c config) ([]results.Row, error) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		return nil, fmt.Errorf("tmux is not installed (apt-get install -y tmux)")
+	}
+	t := tmux{session: fmt.Sprintf("ttpbench-%d", os.Getpid())}
+	errLog := filepath.Join(c.workDir, "storm-ui-ttpwatch.log")
+	// exec: the pane's process is ttpwatch itself, whose CPU is measured
+	cmdline := fmt.Sprintf("exec %s --alerts-log %s --log %s", shellQuote(c.ttpwatch),
+		shellQuote(filepath.Join(c.workDir, "storm-ui-alerts.jsonl")), shellQuote(errLog))
+	if _, err := t.run("new-session", "-d", "-s", t.session, "-x", strconv.Itoa(c.width), "-y", strconv.Itoa(c.height),
+		"-e", "TERM=xterm-256color", cmdline); err != nil {
+		return nil, err
+	}
+	defer t.run("kill-session", "-t", t.session)
+	out, err := t.run("display-message", "-p", "-t", t.session, "#{pane_pid}")
+	if err != nil {
+		return nil, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		return nil, fmt.Errorf("tmux pane pid %q: %w", out, err)
+	}
+	if _, err := ttpproc.WaitReady(pid, 60*time.Second, 500*time.Millisecond, nil); err != nil {
+		return nil, fmt.Errorf("%w (log: %s)", err, errLog)
+	}
+	// the first frame: the tab bar names the Feed
+	if _, err := t.waitScreen(time.Now(), 10*time.Second, func(s string) bool { return strings.Contains(s, "Feed") }); err != nil {
+		return nil, fmt.Errorf("ttpwatch drew no tab bar in tmux: %w (log: %s)", err, errLog)
+	}
+	// the same key presses before the storm, for comparison
+	idle, idleErr := switchTabs(t, c.marker, 2)
+	cpu0, err := ttpproc.CPUTime(pid)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	type lg struct {
+		summary string
+		err     error
+	}
+	done := make(chan lg, 1)
+	go func() {
+		s, err := runLoadgen(c)
+		done <- lg{s, err}
+	}()
+	time.Sleep(c.duration / 3)
+	lat, keyErr := switchTabs(t, c.marker, 3)
+	r := <-done
+	t1 := time.Now()
+	cpu1, cpuErr := ttpproc.CPUTime(pid)
+	if r.err != nil {
+		return nil, r.err
+	}
+	how := fmt.Sprintf("ttpwatch (ui) in tmux %dx%d, loadgen -rate %.0f -duration %v (achieved %s ops/s)", c.width, c.height, c.rate, c.duration, achieved(r.summary))
+	var rows []results.Row
+	if cpuErr != nil {
+		rows = append(rows, results.Row{Section: "ui", Metric: "ttpwatch CPU under the storm", Measured: "not measured", Note: cpuErr.Error()})
+	} else {
+		pct := 100 * (cpu1 - cpu0).Seconds() / t1.Sub(t0).Seconds()
+		rows = append(rows, results.Row{Section: "ui", Metric: "ttpwatch CPU under the storm (sensor + engine + ui)",
+			Measured: fmt.Sprintf("%.0f%% of a core", pct), Note: how + "; utime+stime from /proc/PID/stat"})
+	}
+	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, mid-storm", lat, keyErr))
+	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, idle", idle, idleErr))
+	return rows, nil
+}
+
+// shellQuote quotes s for sh, which tmux runs the command with.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// switchTabs presses 2 (Matrix, which shows marker) and 1 (Feed, which does
+// not) n times each and returns the milliseconds until each showed.
+func switchTabs(t tmux, marker string, n int) ([]float64, error) {
+	var lat []float64
+	for range n {
+		for _, k := range []struct {
+			key   string
+			shown bool
+		}{{"2", true}, {"1", false}} {
+			if _, err := t.run("send-keys", "-t", t.session, k.key); err != nil {
+				return lat, err
+			}
+			d, err := t.waitScreen(time.Now(), 5*time.Second, func(s string) bool { return strings.Contains(s, marker) == k.shown })
+			if err != nil {
+				return lat, fmt.Errorf("after key %s: %w", k.key, err)
+			}
+			lat = append(lat, float64(d)/float64(time.Millisecond))
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	return lat, nil
+}
+
+// latencyRow summarises key-to-screen latencies.
+func latencyRow(metric string, lat []float64, err error) results.Row {
+	if len(lat) == 0 {
+		note := "no key press measured"
+		if err != nil {
+			note = err.Error()
+		}
+		return results.Row{Section: "ui", Metric: metric, Measured: "not shown", Target: "≤ 200 ms", Note: note}
+	}
+	maxLat := 0.0
+	for _, l := range lat {
+		maxLat = max(maxLat, l)
+	}
+	note := fmt.Sprintf("%d key presses; tmux send-keys until capture-pane shows the view, polled every ~15 ms", len(lat))
+	if err != nil {
+		note += "; then: " + err.Error()
+	}
+	return results.Row{Section: "ui", Metric: metric, Measured: fmt.Sprintf("median %.0f ms, max %.0f ms", results.Median(lat), maxLat),
+		Target: "≤ 200 ms", Note: note}
+}
