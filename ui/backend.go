@@ -131,7 +131,10 @@ type Options struct {
 	Tick time.Duration
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
-	// ProgramOptions are passed to tea.NewProgram by Run: the lead forces
-	// the colour profile (--color) with tea.WithColorProfile here.
+	// Color forces a colour profile (--color): auto (default), truecolor,
+	// 256, 16 or none. See ColorProfile.
+	Color string
+	// ProgramOptions are passed to tea.NewProgram by Run, after the ones
+	// Run derives from the other options.
 	ProgramOptions []tea.ProgramOption
 }

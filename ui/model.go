@@ -17,6 +17,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/ttpwatch/ttpwatch/attack"
 	"github.com/ttpwatch/ttpwatch/event"
 	"github.com/ttpwatch/ttpwatch/ruleset"
@@ -175,9 +176,20 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
 	}
-	popts := append([]tea.ProgramOption{tea.WithContext(ctx)}, opts.ProgramOptions...)
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	prof, force, err := ColorProfile(opts.Color)
+	if err != nil {
+		return err
+	}
+	if force {
+		popts = append(popts, tea.WithColorProfile(prof))
+	}
+	if prof == colorprofile.ASCII {
+		opts.NoColor = true
+	}
+	popts = append(popts, opts.ProgramOptions...)
 	p := tea.NewProgram(New(opts, deps), popts...)
-	_, err := p.Run()
+	_, err = p.Run()
 	if err != nil && (ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted)) {
 		// Stopped by the caller or by SIGINT: a normal end.
 		return nil

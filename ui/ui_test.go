@@ -13,6 +13,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
@@ -400,5 +401,28 @@ func TestBatchesChannel(t *testing.T) {
 	s := screen(t, fm)
 	if !strings.Contains(s, "4 shown, 4 total") || !strings.Contains(s, "replay fixed.cap (ended)") {
 		t.Fatalf("batches from the channel not shown or end not marked:\n%s", s)
+	}
+}
+
+func TestColorProfile(t *testing.T) {
+	tests := []struct {
+		in    string
+		want  colorprofile.Profile
+		force bool
+		err   bool
+	}{
+		{"", colorprofile.Unknown, false, false},
+		{"auto", colorprofile.Unknown, false, false},
+		{"truecolor", colorprofile.TrueColor, true, false},
+		{"256", colorprofile.ANSI256, true, false},
+		{"16", colorprofile.ANSI, true, false},
+		{"NONE", colorprofile.ASCII, true, false},
+		{"rainbow", colorprofile.Unknown, false, true},
+	}
+	for _, tt := range tests {
+		p, force, err := ColorProfile(tt.in)
+		if p != tt.want || force != tt.force || (err != nil) != tt.err {
+			t.Errorf("ColorProfile(%q) = %v, %v, %v", tt.in, p, force, err)
+		}
 	}
 }
