@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -201,6 +200,14 @@ func (o *operand) matcher(test func(*event.Value) bool) func() bool {
 			return false
 		}
 	}
+	if len(o.xf) == 0 {
+		// Test the cached value in place: no copy.
+		s := o.slot
+		return func() bool {
+			v := s.get()
+			return v.OK && test(v)
+		}
+	}
 	return func() bool {
 		var ok bool
 		o.cur, ok = o.value()
@@ -386,11 +393,11 @@ func (c *compiler) stringTest(n *condition.Compare) (func(*event.Value) bool, er
 		return func(v *event.Value) bool { return fnmatch(pat, v.Str, fold) }, nil
 	case "regex":
 		// libsinsp anchors the pattern at both ends (RE2 ANCHOR_BOTH).
-		re, err := regexp.Compile(`^(?:` + s + `)$`)
+		match, err := regexMatcher(s)
 		if err != nil {
 			return nil, &condition.Error{Offset: n.Values[0].At, Msg: fmt.Sprintf("bad regular expression '%s': %v", s, err)}
 		}
-		return func(v *event.Value) bool { return re.MatchString(v.Str) }, nil
+		return func(v *event.Value) bool { return match(v.Str) }, nil
 	}
 	return nil, opError(n, event.String, "a string operator")
 }
