@@ -12,6 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -79,11 +82,12 @@ func unwritable(path string, err error) error {
 // Path returns the alert log's file name.
 func (l *AlertLog) Path() string { return l.path }
 
-// WriteAlert appends line and a newline in one write.
+// WriteAlert appends line and a newline in one write, with characters a
+// terminal would act on escaped (see appendTerminalSafe).
 func (l *AlertLog) WriteAlert(line []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = append(append(l.buf[:0], line...), '\n')
+	l.buf = append(appendTerminalSafe(l.buf[:0], line), '\n')
 	if _, err := l.lj.Write(l.buf); err != nil {
 		return fmt.Errorf("append to alert log %s: %w", l.path, err)
 	}
@@ -112,11 +116,11 @@ type JSONLines struct {
 // NewJSONLines returns a sink writing to w.
 func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{w: w} }
 
-// WriteAlert writes line and a newline.
+// WriteAlert writes line and a newline, escaped as WriteAlert of AlertLog.
 func (j *JSONLines) WriteAlert(line []byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.buf = append(append(j.buf[:0], line...), '\n')
+	j.buf = append(appendTerminalSafe(j.buf[:0], line), '\n')
 	if _, err := j.w.Write(j.buf); err != nil {
 		return fmt.Errorf("write json alert: %w", err)
 	}
@@ -133,4 +137,39 @@ func (j *JSONLines) Close() error {
 		}
 	}
 	return nil
+}
+
+// appendTerminalSafe appends a JSON line to dst with every character a
+// terminal could act on written as a \u escape: DEL, the C1 controls and
+// Unicode format characters (bidi overrides, zero-width joiners, tags).
+// encoding/json already escapes C0 controls and replaces invalid UTF-8, but
+// leaves these raw, and alert logs get read with tail -f. The result is the
+// same JSON value: these characters only occur inside strings.
+func appendTerminalSafe(dst, line []byte) []byte {
+	start := 0
+	for i := 0; i < len(line); {
+		c := line[i]
+		if c < utf8.RuneSelf && c != 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(line[i:])
+		if r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r != utf8.RuneError && unicode.Is(unicode.Cf, r)) {
+			dst = append(dst, line[start:i]...)
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				dst = appendU(appendU(dst, r1), r2)
+			} else {
+				dst = appendU(dst, r)
+			}
+			start = i + size
+		}
+		i += size
+	}
+	return append(dst, line[start:]...)
+}
+
+func appendU(dst []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(dst, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }
