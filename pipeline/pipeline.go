@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -65,7 +66,7 @@ const (
 // Options configure a Pipeline. The pipeline owns the sinks and the recorder
 // given here: Run closes them when it returns.
 type Options struct {
-	// Hostname goes into every alert.
+	// Hostname goes into every alert; empty means os.Hostname().
 	Hostname string
 	// AlertLog receives every alert first, synchronously. Nil disables it.
 	AlertLog sink.Sink
@@ -153,6 +154,9 @@ type dropMark struct {
 
 // New returns a pipeline; call Run to start it.
 func New(src sensor.Source, eng Engine, opt Options) *Pipeline {
+	if opt.Hostname == "" {
+		opt.Hostname, _ = os.Hostname()
+	}
 	if opt.AlertRing <= 0 {
 		opt.AlertRing = DefaultAlertRing
 	}

@@ -27,8 +27,11 @@ import (
 // first event that refers to it (its ancestors before it), and gets an id;
 // events and later images refer to images by id, so replay rebuilds the
 // Parent chains. An "exit" line records an image's exit when the recorder
-// first sees it. Event types are written by their Falco names, so captures
-// survive renumbering of event.Type. Readers reject a newer version.
+// first sees it. A {"reset":true} line says the recorder forgot its images
+// (it bounds its memory): later lines define the images they use again, and
+// the reader may forget the earlier ids. Event types are written by their
+// Falco names, so captures survive renumbering of event.Type. Readers reject
+// a newer version.
 const (
 	CaptureFormat  = "ttpwatch-capture"
 	CaptureVersion = 1
@@ -50,9 +53,10 @@ const maxRecordedProcs = 1 << 17
 const maxAncestry = 256
 
 type captureLine struct {
-	Proc *wireProc  `json:"proc,omitempty"`
-	Exit *wireExit  `json:"exit,omitempty"`
-	Evt  *wireEvent `json:"evt,omitempty"`
+	Reset bool       `json:"reset,omitempty"`
+	Proc  *wireProc  `json:"proc,omitempty"`
+	Exit  *wireExit  `json:"exit,omitempty"`
+	Evt   *wireEvent `json:"evt,omitempty"`
 }
 
 type wireProc struct {
@@ -149,6 +153,7 @@ type Recorder struct {
 
 	wroteHeader bool
 	ids         map[*event.Process]*recorded
+	maxProcs    int
 	nextID      uint64
 	err         error
 }
@@ -158,7 +163,7 @@ type Recorder struct {
 // does not close w.
 func NewRecorder(w io.Writer, gz bool) *Recorder {
 	host, _ := os.Hostname()
-	r := &Recorder{host: host, start: time.Now().UnixNano(), ids: map[*event.Process]*recorded{}}
+	r := &Recorder{host: host, start: time.Now().UnixNano(), ids: map[*event.Process]*recorded{}, maxProcs: maxRecordedProcs}
 	if gz {
 		r.gz = gzip.NewWriter(w)
 		w = r.gz
@@ -192,8 +197,9 @@ func (r *Recorder) Write(ev *event.Event) error {
 		r.wroteHeader = true
 		r.put(CaptureHeader{Format: CaptureFormat, Version: CaptureVersion, Host: r.host, Start: r.start})
 	}
-	if len(r.ids) >= maxRecordedProcs {
+	if len(r.ids) >= r.maxProcs {
 		r.ids = map[*event.Process]*recorded{}
+		r.put(captureLine{Reset: true})
 	}
 	id := r.writeProc(ev.Proc, 0)
 	w := wireEvent{
@@ -384,6 +390,8 @@ func (c *captureReader) next() (*event.Event, error) {
 			return nil, c.errorf("bad line: %v", err)
 		}
 		switch {
+		case l.Reset:
+			c.procs = map[uint64]*event.Process{}
 		case l.Proc != nil:
 			if err := c.addProc(l.Proc); err != nil {
 				return nil, err
@@ -405,7 +413,7 @@ func (c *captureReader) next() (*event.Event, error) {
 			}
 			return &c.ev, nil
 		default:
-			return nil, c.errorf("bad line: neither proc, exit nor evt")
+			return nil, c.errorf("bad line: neither proc, exit, evt nor reset")
 		}
 	}
 	if err := c.scanErr(); err != nil {

@@ -113,6 +113,40 @@ func TestCaptureRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRecorderBoundsItsMemory(t *testing.T) {
+	var buf bytes.Buffer
+	rec := NewRecorder(&buf, false)
+	rec.maxProcs = 3
+	var evs []*event.Event
+	parent := &event.Process{Pid: 1, Comm: "init"}
+	for i := 0; i < 20; i++ {
+		p := &event.Process{Pid: uint32(100 + i), Ppid: 1, Comm: "p", Parent: parent}
+		evs = append(evs, &event.Event{Num: uint64(i + 1), Type: event.TypeOpenat, Proc: p},
+			&event.Event{Num: uint64(i + 1), Type: event.TypeOpenat, Proc: parent})
+	}
+	for _, ev := range evs {
+		if err := rec.Write(ev); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.ids) > rec.maxProcs {
+			t.Fatalf("recorder remembers %d images, bound %d", len(rec.ids), rec.maxProcs)
+		}
+	}
+	rec.Close()
+	if !bytes.Contains(buf.Bytes(), []byte(`{"reset":true}`)) {
+		t.Fatal("no reset line written")
+	}
+	_, got, err := ReadCapture(bytes.NewReader(buf.Bytes()), "bounded")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if !reflect.DeepEqual(evs[i], got[i]) {
+			t.Fatalf("event %d after resets: got proc %+v want %+v", i, got[i].Proc, evs[i].Proc)
+		}
+	}
+}
+
 func TestCaptureGolden(t *testing.T) {
 	got := record(t, goldenEvents(), false)
 	path := filepath.Join("testdata", "capture", "golden.jsonl")
@@ -223,7 +257,7 @@ func TestReplayErrors(t *testing.T) {
 		{"unknown parent", []byte(lines[0] + `{"proc":{"id":5,"parent":4}}` + "\n"), "c.jsonl:2: bad proc: unknown parent id 4"},
 		{"duplicate proc", []byte(lines[0] + lines[1] + lines[1]), "c.jsonl:3: bad proc: id 1 defined twice"},
 		{"unknown exit", []byte(lines[0] + `{"exit":{"id":3,"time":1}}` + "\n"), "c.jsonl:2: bad exit: unknown process id 3"},
-		{"empty record", []byte(lines[0] + "{}\n"), "c.jsonl:2: bad line: neither"},
+		{"empty record", []byte(lines[0] + "{}\n"), "c.jsonl:2: bad line: neither proc, exit, evt nor reset"},
 		{"bad address", []byte(lines[0] + `{"evt":{"type":"connect","sock":{"remote":"1.2.3.4"}}}` + "\n"), "c.jsonl:2: bad event: remote address"},
 		{"too many uids", []byte(lines[0] + `{"evt":{"type":"setresuid","uids":[1,2,3,4]}}` + "\n"), "c.jsonl:2: bad event: 4 uids"},
 		{"truncated gzip", gz[:len(gz)-30], ": capture is truncated"},
