@@ -26,6 +26,7 @@ const actionEnv = "TTPW_ACTION"
 // sub/f, sub/g and the target address in TTPW_ADDR where needed).
 var childActions = map[string]func(){
 	"exit3": func() { os.Exit(3) },
+	"loop":  overheadLoop,
 	"execfail": func() {
 		_ = unix.Exec("/nonexistent/ttpwatch-test", []string{"x"}, nil)
 	},

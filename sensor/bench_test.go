@@ -1,0 +1,212 @@
+package sensor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
+
+	"github.com/ttpwatch/ttpwatch/event"
+)
+
+// The overhead benchmark (DESIGN.md §9): a getppid loop, an open+close loop
+// and an exec loop, each run in a child process (the sensor ignores its own
+// process) with no sensor, with empty programs on the same hooks, and with
+// the sensor tracing every event type, in rounds; it reports each loop's
+// median ns/op and the ratios to no sensor. Run it with
+//
+//	sudo go test -run XXX -bench BenchmarkOverhead -benchtime 1x ./sensor
+//
+// Timings are reported, never asserted.
+
+// overheadLoops are the loops and their iteration counts.
+var overheadLoops = []struct {
+	name string
+	n    int
+}{
+	{"getppid", 1_000_000},
+	{"open+close", 100_000},
+	{"exec", 300},
+}
+
+// overheadLoop runs the loop named by TTPW_LOOP TTPW_N times in a child and
+// prints its ns per iteration.
+func overheadLoop() {
+	n, _ := strconv.Atoi(os.Getenv("TTPW_N"))
+	runtime.LockOSThread()
+	path, _ := unix.BytePtrFromString("/etc/hostname")
+	start := time.Now()
+	switch os.Getenv("TTPW_LOOP") {
+	case "getppid":
+		for i := 0; i < n; i++ {
+			unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		}
+	case "open+close":
+		for i := 0; i < n; i++ {
+			fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(0xffffffffffffff9c), uintptr(unsafe.Pointer(path)), unix.O_RDONLY, 0, 0, 0)
+			if e != 0 {
+				fail("open", e)
+			}
+			unix.Syscall(unix.SYS_CLOSE, fd, 0, 0)
+		}
+	case "exec":
+		attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}}
+		for i := 0; i < n; i++ {
+			pid, err := syscall.ForkExec("/bin/true", []string{"true"}, attr)
+			if err != nil {
+				fail("fork/exec", err)
+			}
+			var ws syscall.WaitStatus
+			syscall.Wait4(pid, &ws, 0, nil)
+		}
+	default:
+		fail("loop", fmt.Errorf("unknown loop %q", os.Getenv("TTPW_LOOP")))
+	}
+	fmt.Println(time.Since(start).Nanoseconds() / int64(n))
+	os.Exit(0)
+}
+
+// timeLoop runs one loop in a child and returns its ns per iteration.
+func timeLoop(b *testing.B, loop string, n int) float64 {
+	cmd, err := actionCmd("loop", os.TempDir(), []string{"TTPW_LOOP=" + loop, "TTPW_N=" + strconv.Itoa(n)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("loop %s: %v: %s", loop, err, cmd.Stderr)
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		b.Fatalf("loop %s printed %q", loop, out)
+	}
+	return v
+}
+
+// attachEmpty attaches the empty programs on every hook of the sensor.
+func attachEmpty(b *testing.B) func() {
+	spec, err := loadEmptyBPF()
+	if err != nil {
+		b.Fatal(err)
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var links []link.Link
+	for _, h := range lifecycleHooks {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: coll.Programs[h.program]})
+		if err != nil {
+			b.Fatal(err)
+		}
+		links = append(links, l)
+	}
+	for _, sys := range syscallOf {
+		if sys == "" {
+			continue
+		}
+		for _, dir := range []string{"enter", "exit"} {
+			l, err := link.Tracepoint("syscalls", "sys_"+dir+"_"+sys, coll.Programs[programName(dir, sys)], nil)
+			if err != nil {
+				continue // not in this kernel: the sensor lacks it too
+			}
+			links = append(links, l)
+		}
+	}
+	return func() {
+		for _, l := range links {
+			l.Close()
+		}
+		coll.Close()
+	}
+}
+
+// startSensor runs the live sensor with every type, draining into nothing.
+func startSensor(b *testing.B) func() {
+	tab, err := NewProcTable(ProcTableConfig{ProcRoot: "/proc", IgnorePid: uint32(os.Getpid())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := tab.Seed(); err != nil {
+		b.Fatal(err)
+	}
+	l, err := NewLive(LiveConfig{Table: tab, Types: allTypes()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var events uint64
+	go func() {
+		l.Run(ctx, func(*event.Event) { events++ })
+		close(done)
+	}()
+	return func() {
+		cancel()
+		<-done
+		if d := l.Drops(); d.Kernel != 0 {
+			b.Logf("kernel drops during the sensor runs: %d", d.Kernel)
+		}
+		l.Close()
+	}
+}
+
+func BenchmarkOverhead(b *testing.B) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("REQUIRE_BPF") == "1" {
+			b.Fatal("REQUIRE_BPF=1 but not root")
+		}
+		b.Skip("needs root to load eBPF programs (run with sudo)")
+	}
+	if _, err := exec.LookPath("/bin/true"); err != nil {
+		b.Skip("no /bin/true")
+	}
+	modes := []struct {
+		name  string
+		setup func(*testing.B) func()
+	}{
+		{"none", func(*testing.B) func() { return func() {} }},
+		{"empty", attachEmpty},
+		{"sensor", startSensor},
+	}
+	const rounds = 3
+	ns := map[string][]float64{} // mode/loop -> per round
+	for b.Loop() {
+		for r := 0; r < rounds; r++ {
+			for _, m := range modes {
+				stop := m.setup(b)
+				for _, l := range overheadLoops {
+					k := m.name + "/" + l.name
+					ns[k] = append(ns[k], timeLoop(b, l.name, l.n))
+				}
+				stop()
+			}
+		}
+	}
+	med := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-12s %12s %12s %12s %9s %9s\n", "loop", "none ns/op", "empty ns/op", "sensor ns/op", "empty ×", "sensor ×")
+	for _, l := range overheadLoops {
+		none, empty, sensor := med(ns["none/"+l.name]), med(ns["empty/"+l.name]), med(ns["sensor/"+l.name])
+		fmt.Fprintf(&sb, "%-12s %12.0f %12.0f %12.0f %9.2f %9.2f\n", l.name, none, empty, sensor, empty/none, sensor/none)
+		b.ReportMetric(sensor/none, l.name+"-sensor-x")
+		b.ReportMetric(empty/none, l.name+"-empty-x")
+	}
+	fmt.Print(sb.String())
+}
