@@ -80,3 +80,27 @@ func TestSystemKiller(t *testing.T) {
 		t.Fatalf("sleep ended with %v, want SIGTERM", err)
 	}
 }
+
+// TestOverridesLoadBack saves a toggle and loads it after the rules, as
+// `-r overrides.yaml` does: the rule comes back disabled.
+func TestOverridesLoadBack(t *testing.T) {
+	const rules = `
+- rule: Disable recovery features
+  desc: d
+  condition: evt.type = execve and proc.name = chattr
+  output: "x %proc.cmdline"
+  priority: CRITICAL
+  tags: [T1490]
+`
+	data, n := OverridesYAML([]RuleInfo{{Name: "Disable recovery features", Enabled: false, LoadedEnabled: true}}, t0)
+	if n != 1 {
+		t.Fatal(n)
+	}
+	rs, err := ruleset.Load(ruleset.Source{Name: "rules.yaml", Data: []byte(rules)}, ruleset.Source{Name: "overrides.yaml", Data: data})
+	if err != nil {
+		t.Fatalf("the rule loader refuses the overrides file: %v\n%s", err, data)
+	}
+	if len(rs.Rules) != 1 || rs.Rules[0].Enabled {
+		t.Fatalf("after overrides: %d rules, enabled %v", len(rs.Rules), rs.Rules[0].Enabled)
+	}
+}
