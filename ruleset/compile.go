@@ -276,17 +276,22 @@ func (c *compiler) pred(n *condition.Compare) (*pred, error) {
 	if p, ok := c.env.preds[key]; ok {
 		return p, nil
 	}
-	fn, err := c.checkFunc(n)
+	p, err := c.checkFunc(n)
 	if err != nil {
 		return nil, err
 	}
-	p := &pred{env: c.env, fn: fn}
 	c.env.preds[key] = p
 	return p, nil
 }
 
-// checkFunc builds the test of one comparison on the current event.
-func (c *compiler) checkFunc(n *condition.Compare) (func() bool, error) {
+// checkFunc builds the predicate of one comparison on the current event.
+func (c *compiler) checkFunc(n *condition.Compare) (*pred, error) {
+	wrap := func(fn func() bool, err error) (*pred, error) {
+		if err != nil {
+			return nil, err
+		}
+		return &pred{env: c.env, fn: fn}, nil
+	}
 	f, ok := event.Lookup(n.Field.Name)
 	if !ok {
 		return nil, &condition.Error{Offset: n.Field.At, Msg: fmt.Sprintf("unknown field '%s'%s", n.Field.Name, suggestField(n.Field.Name))}
@@ -294,7 +299,7 @@ func (c *compiler) checkFunc(n *condition.Compare) (func() bool, error) {
 	if n.Field.Name == "evt.type" && len(n.Field.Transformers) == 0 && n.RightField == nil {
 		switch n.Op {
 		case "=", "==", "!=", "in", "intersects":
-			return c.evtType(n)
+			return wrap(c.evtType(n))
 		}
 	}
 	left, err := c.operand(f, &n.Field)
@@ -302,16 +307,19 @@ func (c *compiler) checkFunc(n *condition.Compare) (func() bool, error) {
 		return nil, err
 	}
 	if n.Op == "exists" {
-		return left.exists, nil
+		return wrap(left.exists, nil)
 	}
 	if n.RightField != nil {
-		return c.valCompare(n, left)
+		return wrap(c.valCompare(n, left))
 	}
 	test, err := c.valueTest(n, f, left.typ)
 	if err != nil {
 		return nil, err
 	}
-	return left.matcher(test), nil
+	if len(left.xf) == 0 && !left.anyAncestor {
+		return &pred{env: c.env, slot: left.slot, test: test}, nil
+	}
+	return wrap(left.matcher(test), nil)
 }
 
 // Guards. Before running a program the engine tests its guards: clauses,

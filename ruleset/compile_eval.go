@@ -27,14 +27,23 @@ func newEvalEnv() *evalEnv {
 // pred is one comparison's result, computed at most once per event.
 type pred struct {
 	env *evalEnv
-	fn  func() bool
-	gen uint64
-	val bool
+	// A plain field test (no transformer, no ancestor walk, no val()) is
+	// slot+test, evaluated without an intermediate closure; others use fn.
+	slot *slot
+	test func(*event.Value) bool
+	fn   func() bool
+	gen  uint64
+	val  bool
 }
 
 func (p *pred) eval() bool {
 	if p.gen != p.env.gen {
-		p.val = p.fn()
+		if p.slot != nil {
+			v := p.slot.get()
+			p.val = v.OK && p.test(v)
+		} else {
+			p.val = p.fn()
+		}
 		p.gen = p.env.gen
 	}
 	return p.val
