@@ -65,11 +65,12 @@ type ProcTable struct {
 	hasFS    bool
 	bootTime int64 // unix ns, for /proc start times
 
-	mu      sync.RWMutex
-	procs   map[uint32]*event.Process
-	exited  []exitedEntry // FIFO by exit time
-	cgroups map[uint64]string
-	now     int64 // latest event time seen, drives exited-entry expiry
+	mu         sync.RWMutex
+	procs      map[uint32]*event.Process
+	exited     []exitedEntry // FIFO by exit time, from exitedHead on
+	exitedHead int
+	cgroups    map[uint64]string
+	now        int64 // latest event time seen, drives exited-entry expiry
 
 	evicted atomic.Uint64
 }
@@ -419,20 +420,25 @@ func (t *ProcTable) advance(ts int64) {
 }
 
 func (t *ProcTable) expireLocked() {
-	n := 0
-	for n < len(t.exited) {
-		e := t.exited[n]
-		if len(t.exited)-n <= t.cfg.MaxExited && t.now-e.t < t.cfg.ExitedTTL {
+	for t.exitedHead < len(t.exited) {
+		e := t.exited[t.exitedHead]
+		if len(t.exited)-t.exitedHead <= t.cfg.MaxExited && t.now-e.t < t.cfg.ExitedTTL {
 			break
 		}
 		// A reused pid has a newer entry; only the exited image goes.
 		if t.procs[e.p.Pid] == e.p {
 			delete(t.procs, e.p.Pid)
 		}
-		n++
+		t.exited[t.exitedHead] = exitedEntry{}
+		t.exitedHead++
 	}
-	if n > 0 {
-		t.exited = append(t.exited[:0], t.exited[n:]...)
+	// Compact once the consumed prefix dominates, so the queue costs O(1)
+	// per exit amortised and its memory stays bounded.
+	if t.exitedHead > 64 && t.exitedHead*2 > len(t.exited) {
+		n := copy(t.exited, t.exited[t.exitedHead:])
+		clear(t.exited[n:])
+		t.exited = t.exited[:n]
+		t.exitedHead = 0
 	}
 }
 

@@ -322,3 +322,36 @@ func BenchmarkResolveKnown(b *testing.B) {
 		sinkProc = tab.Resolve(ti)
 	}
 }
+
+// BenchmarkSeed reads this host's /proc into a table.
+func BenchmarkSeed(b *testing.B) {
+	users := NewUsers("/etc/passwd", "/etc/group")
+	for b.Loop() {
+		tab, err := NewProcTable(ProcTableConfig{ProcRoot: "/proc", CgroupRoot: "/sys/fs/cgroup", Users: users})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tab.Seed(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(tab.Len()), "procs")
+	}
+}
+
+// BenchmarkForkExecExit is the table's cost for one short-lived command.
+func BenchmarkForkExecExit(b *testing.B) {
+	tab, _ := NewProcTable(ProcTableConfig{Users: NewUsers("testdata/etc/passwd", "testdata/etc/group")})
+	parent := task(100, 1, 1000, "bash", 0)
+	tab.Resolve(parent)
+	x := &ExecInfo{ExePath: "/usr/bin/ls", Argv: []string{"ls", "-la", "/tmp"}, Cwd: "/home/alice"}
+	b.ReportAllocs()
+	i := uint32(0)
+	for b.Loop() {
+		i++
+		pid := 1000 + i%30000
+		ts := int64(i) * 1000
+		tab.Fork(parent, pid, pid, ts)
+		tab.Exec(task(pid, 100, 1000, "ls", ts), x)
+		tab.Exit(pid, 0, ts)
+	}
+}
