@@ -52,7 +52,9 @@ func Compile(n condition.Node) (*Program, error) {
 	return compileIn(newEvalEnv(), n)
 }
 
-// Match evaluates the program on ev.
+// Match evaluates the program on ev. A program from Compile owns its
+// evaluation state; one from an Engine (RuleState.Program) shares the
+// engine's, so call its Match only on the goroutine that runs Process.
 func (p *Program) Match(ev *event.Event) bool {
 	p.env.begin(ev)
 	return p.env.run(p)

@@ -457,3 +457,37 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+// TestFormatRoundTripRulesets prints every expanded condition of the default
+// and Falco-style rulesets with condition.Format and checks that the text
+// parses back to the same tree and compiles to the same expr program.
+func TestFormatRoundTripRulesets(t *testing.T) {
+	defaults, err := LoadDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	falco, err := LoadPaths("testdata/engine/falco_style.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := append(append([]*Rule{}, defaults.Rules...), falco.Rules...)
+	if len(rules) < 100 {
+		t.Fatalf("only %d rules loaded", len(rules))
+	}
+	for _, r := range rules {
+		text := condition.Format(r.Expanded)
+		n, err := condition.Parse(text, 0)
+		if err != nil {
+			t.Errorf("%s: Format output does not parse: %v\n%s", r.Name, err, text)
+			continue
+		}
+		if !condition.Equal(n, r.Expanded) {
+			t.Errorf("%s: Format output parses to another tree:\n%s", r.Name, text)
+		}
+		p1, err1 := Compile(r.Expanded)
+		p2, err2 := Compile(n)
+		if err1 != nil || err2 != nil || p1.Expr != p2.Expr {
+			t.Errorf("%s: compiled forms differ: %v %v", r.Name, err1, err2)
+		}
+	}
+}
