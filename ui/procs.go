@@ -18,10 +18,13 @@ type procsPage struct {
 	listH       int
 	alertedOnly bool
 	rows        []procRow
+	search      string
+	prompt      prompt
 	// The tree is rebuilt only when the snapshot or the mode changes.
-	builtAt    time.Time
-	builtAlert bool
-	built      bool
+	builtAt     time.Time
+	builtAlert  bool
+	builtSearch string
+	built       bool
 }
 
 // procRow is one process in tree order.
@@ -33,14 +36,14 @@ type procRow struct {
 func newProcsPage() *procsPage { return &procsPage{} }
 
 func (p *procsPage) title() string { return "Processes" }
-func (p *procsPage) typing() bool  { return false }
+func (p *procsPage) typing() bool  { return p.prompt.active }
 
 func (p *procsPage) keys(m *Model) []key.Binding {
 	a := keyAlerted
 	if p.alertedOnly {
 		a.SetHelp("a", "all processes")
 	}
-	b := []key.Binding{keyEnter, a}
+	b := []key.Binding{keyEnter, a, keySearch}
 	if m.canKill() {
 		b = append(b, keyKill)
 	}
@@ -49,8 +52,9 @@ func (p *procsPage) keys(m *Model) []key.Binding {
 
 // tree orders the snapshot as a tree: roots are processes whose parent is
 // not in the snapshot; children follow their parent, by pid. With
-// alertedOnly, only alerted processes and their ancestors are kept.
-func (m *Model) tree(alertedOnly bool) []procRow {
+// alertedOnly, only alerted processes and their ancestors are kept; with a
+// search, only matching processes and their ancestors.
+func (m *Model) tree(alertedOnly bool, search string) []procRow {
 	byPid := make(map[uint32]*event.Process, len(m.procs))
 	for _, p := range m.procs {
 		if q, ok := byPid[p.Pid]; !ok || p.StartTime > q.StartTime {
@@ -58,10 +62,15 @@ func (m *Model) tree(alertedOnly bool) []procRow {
 		}
 	}
 	keep := func(*event.Process) bool { return true }
-	if alertedOnly {
+	q := strings.ToLower(search)
+	if alertedOnly || q != "" {
 		marked := map[uint32]bool{}
 		for _, p := range byPid {
-			if m.store.alertCount(keyOf(p)) == 0 {
+			if alertedOnly && m.store.alertCount(keyOf(p)) == 0 {
+				continue
+			}
+			if q != "" && !strings.Contains(strings.ToLower(p.Cmdline), q) &&
+				!strings.Contains(strings.ToLower(p.UserName), q) && fmt.Sprint(p.Pid) != q {
 				continue
 			}
 			for q, n := p, 0; q != nil && n < 64 && !marked[q.Pid]; n++ {
@@ -115,6 +124,18 @@ func (m *Model) tree(alertedOnly bool) []procRow {
 }
 
 func (p *procsPage) update(m *Model, k tea.KeyPressMsg) tea.Cmd {
+	if p.prompt.active {
+		switch {
+		case key.Matches(k, keyCancel):
+			p.prompt.active = false
+		case key.Matches(k, keySubmit):
+			p.search, p.prompt.active, p.cur = strings.TrimSpace(p.prompt.value), false, cursor{}
+		default:
+			p.prompt.edit(k)
+			p.search, p.cur = strings.TrimSpace(p.prompt.value), cursor{}
+		}
+		return nil
+	}
 	if p.cur.move(k, len(p.rows), p.listH) {
 		return nil
 	}
@@ -130,17 +151,25 @@ func (p *procsPage) update(m *Model, k tea.KeyPressMsg) tea.Cmd {
 		m.push(newProcPage(sel))
 	case key.Matches(k, keyKill) && sel != nil:
 		m.askKill(sel)
+	case key.Matches(k, keySearch):
+		p.prompt.open("search (command, user or pid):", p.search)
+	case key.Matches(k, global.Back) && p.search != "":
+		p.search, p.cur = "", cursor{}
 	}
 	return nil
 }
 
 func (p *procsPage) view(m *Model, w, h int) []string {
 	st := &m.st
-	if !p.built || !p.builtAt.Equal(m.procsAt) || p.builtAlert != p.alertedOnly {
-		p.rows = m.tree(p.alertedOnly)
-		p.built, p.builtAt, p.builtAlert = true, m.procsAt, p.alertedOnly
+	if !p.built || !p.builtAt.Equal(m.procsAt) || p.builtAlert != p.alertedOnly || p.builtSearch != p.search {
+		p.rows = m.tree(p.alertedOnly, p.search)
+		p.built, p.builtAt, p.builtAlert, p.builtSearch = true, m.procsAt, p.alertedOnly, p.search
 	}
-	p.listH = max(h-2, 1)
+	var foot []string
+	if p.prompt.active {
+		foot = p.prompt.lines(st, w)
+	}
+	p.listH = max(h-2-len(foot), 1)
 	p.cur.clamp(len(p.rows), p.listH)
 	alive := 0
 	for _, r := range p.rows {
@@ -151,6 +180,9 @@ func (p *procsPage) view(m *Model, w, h int) []string {
 	info := st.header.Render("Processes") + fmt.Sprintf("  %d shown, %d running", len(p.rows), alive)
 	if p.alertedOnly {
 		info += "  " + st.accent.Render("alerted and their ancestors")
+	}
+	if p.search != "" {
+		info += "  " + st.accent.Render("search: ") + safe(p.search)
 	}
 	userW := 10
 	lines := []string{clip(info, w), st.header.Render(fit(fmt.Sprintf("%-3s %7s %s %s", "", "PID", fit("USER", userW), "COMMAND"), w))}
@@ -186,7 +218,7 @@ func (p *procsPage) view(m *Model, w, h int) []string {
 			lines = append(lines, clip(row, w))
 		}
 	}
-	return lines
+	return append(fitH(lines, h-len(foot)), foot...)
 }
 
 // canKill reports whether K is available.

@@ -108,6 +108,7 @@ var goldenViews = []struct {
 	{"rules", []string{"3"}},
 	{"rule_detail", []string{"3", "enter"}},
 	{"processes", []string{"4"}},
+	{"processes_search", append(append([]string{"4", "/"}, typeText("chattr")...), "enter")},
 	{"process_detail", []string{"4", "down", "down", "down", "down", "enter"}},
 	{"help", []string{"?"}},
 }
