@@ -27,6 +27,15 @@ const actionEnv = "TTPW_ACTION"
 var childActions = map[string]func(){
 	"exit3": func() { os.Exit(3) },
 	"loop":  overheadLoop,
+	"newlive": func() {
+		tab, _ := NewProcTable(ProcTableConfig{})
+		l, err := NewLive(LiveConfig{Table: tab})
+		if err == nil {
+			l.Close()
+		}
+		fmt.Print(err)
+		os.Exit(0)
+	},
 	"execfail": func() {
 		_ = unix.Exec("/nonexistent/ttpwatch-test", []string{"x"}, nil)
 	},

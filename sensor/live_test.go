@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -613,5 +614,41 @@ func loaded(id ebpf.ProgramID) bool {
 			return true
 		}
 		cur = next
+	}
+}
+
+// TestLiveNeedsRootMessage runs NewLive as nobody and checks the advice.
+func TestLiveNeedsRootMessage(t *testing.T) {
+	requireBPF(t) // root is needed to become nobody
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a copy nobody can execute (the build dir is private)
+	dir, err := os.MkdirTemp("", "ttpwatch-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/sensor.test", bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(dir+"/sensor.test", "-test.run=^$")
+	cmd.Env = append(os.Environ(), actionEnv+"=newlive")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	if string(out) != errNeedRoot {
+		t.Errorf("NewLive as nobody: %q, want %q", out, errNeedRoot)
 	}
 }
