@@ -361,13 +361,28 @@ func (f *feedPage) alertDetail(m *Model, seq uint64, w int) []string {
 		lines = append(lines, st.accent.Render(t))
 	}
 	lines = append(lines, wrap(v.output, w)...)
+	if e := rec.a.Event; e != nil && e.Proc != nil {
+		p := e.Proc
+		parent := ""
+		if pp := m.parentOf(p); pp != nil {
+			parent = " (" + safeShort(pp.Comm) + ")"
+		}
+		lines = append(lines, fmt.Sprintf("pid %d  ppid %d%s  user %s  container %s", p.Pid, p.Ppid, parent, v.user, v.container))
+	}
 	keyW := 0
 	for _, kv := range v.fields {
 		keyW = max(keyW, len(kv[0]))
 	}
 	keyW = min(keyW, 24)
 	for _, kv := range v.fields {
-		lines = append(lines, st.muted.Render(fit(kv[0], keyW))+" "+kv[1])
+		// Long values wrap under themselves rather than being cut.
+		for i, l := range wrap(kv[1], max(w-keyW-1, 10)) {
+			k := strings.Repeat(" ", keyW)
+			if i == 0 {
+				k = fit(kv[0], keyW)
+			}
+			lines = append(lines, st.muted.Render(k)+" "+l)
+		}
 	}
 	lines = append(lines, st.muted.Render("tags ")+v.tags)
 	return lines
