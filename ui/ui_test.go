@@ -111,6 +111,8 @@ var goldenViews = []struct {
 	{"processes_search", append(append([]string{"4", "/"}, typeText("chattr")...), "enter")},
 	{"process_detail", []string{"4", "down", "down", "down", "down", "enter"}},
 	{"help", []string{"?"}},
+	{"kill_confirm", []string{"4", "down", "down", "down", "down", "K"}},
+	{"rule_toggled", []string{"3", "space"}},
 }
 
 func TestGoldenViews(t *testing.T) {
