@@ -81,16 +81,23 @@ func benchRow(b gobench.Result, cmd string) results.Row {
 	}
 	row := results.Row{Section: "engine", Metric: name}
 	allocs, hasAllocs := b.Get("allocs/op")
+	evs, evUnit := eventRate(b)
 	var extra []string
 	for _, m := range b.Metrics {
 		switch m.Unit {
-		case "ns/op", "B/op", "allocs/op", "events/s":
+		case "ns/op", "B/op", "allocs/op", evUnit:
 		default:
 			extra = append(extra, fmt.Sprintf("%g %s", m.Value, m.Unit))
 		}
 	}
-	if evs, ok := b.Get("events/s"); ok {
+	if evUnit != "" || strings.HasPrefix(b.Name, "BenchmarkEngineMix") {
 		row.Measured = results.Grouped(evs) + " events/s/core"
+		if ns, ok := b.Get("ns/op"); ok {
+			extra = append([]string{fmt.Sprintf("%s ns/op", trimFloat(ns))}, extra...)
+		}
+		if evUnit != "" && evUnit != "events/s" {
+			extra = append(extra, "rate from the benchmark's "+evUnit+" metric")
+		}
 		if hasAllocs {
 			row.Measured += fmt.Sprintf(" · %g allocs/event", allocs)
 		}
@@ -118,6 +125,22 @@ func benchRow(b gobench.Result, cmd string) results.Row {
 		row.Note += "; " + strings.Join(extra, ", ")
 	}
 	return row
+}
+
+// eventRate finds the benchmark's events-per-second metric ("events/s",
+// "events/cpu-s", …) and returns it with its unit. An engine benchmark
+// without one evaluates one event per op (BenchmarkEngineMix's contract),
+// so its rate is derived from ns/op and the unit is "".
+func eventRate(b gobench.Result) (float64, string) {
+	for _, m := range b.Metrics {
+		if strings.HasPrefix(m.Unit, "events/") {
+			return m.Value, m.Unit
+		}
+	}
+	if ns, ok := b.Get("ns/op"); ok && ns > 0 {
+		return 1e9 / ns, ""
+	}
+	return 0, ""
 }
 
 // trimFloat prints v with at most one decimal, none for large values.

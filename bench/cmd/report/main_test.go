@@ -14,6 +14,8 @@ func TestGobenchRowsAndTable(t *testing.T) {
 	in := `goos: linux
 pkg: github.com/ttpwatch/ttpwatch/ruleset
 BenchmarkEngineMix/defaults-157rules         	   27801	     37221 ns/op	         2.759 %matched	     26866 events/s	     37221 ns/event	       1 B/op	       0 allocs/op
+BenchmarkEngineMix/falco	1000	2000 ns/op	0 B/op	0 allocs/op
+BenchmarkEngineMix/cpu	1000	4851 ns/op	574860 events/cpu-s	0 B/op	0 allocs/op
 pkg: github.com/ttpwatch/ttpwatch/sensor
 BenchmarkDecodeExec-2   	 5000000	       240.1 ns/op	       0 B/op	       0 allocs/op
 pkg: github.com/ttpwatch/ttpwatch/ui
@@ -35,7 +37,11 @@ BenchmarkView	 1000	 1234567 ns/op	 524288 B/op	 2048 allocs/op
 	}
 	want := []results.Row{
 		{"engine", "ruleset.EngineMix/defaults-157rules", "26,866 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
-			"go test -cpu 1 -bench; 2.759 %matched, 37221 ns/event"},
+			"go test -cpu 1 -bench; 37,221 ns/op, 2.759 %matched, 37221 ns/event"},
+		{"engine", "ruleset.EngineMix/falco", "500,000 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
+			"go test -cpu 1 -bench; 2,000 ns/op"},
+		{"engine", "ruleset.EngineMix/cpu", "574,860 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
+			"go test -cpu 1 -bench; 4,851 ns/op, rate from the benchmark's events/cpu-s metric"},
 		{"engine", "sensor.DecodeExec", "240 ns/op · 0 B/op · 0 allocs/op", "0 allocs/op", "go test -cpu 1 -bench (GOMAXPROCS 2)"},
 		{"engine", "ui.View", "1,234,567 ns/op · 524288 B/op · 2048 allocs/op", "", "go test -cpu 1 -bench"},
 	}
