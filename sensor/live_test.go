@@ -224,6 +224,30 @@ func TestLiveEvents(t *testing.T) {
 		if !strings.Contains(p.Cmdline, " arg with spaces L") {
 			t.Errorf("cmdline = %.80q", p.Cmdline)
 		}
+		if d := time.Since(time.Unix(0, e.Time)); d < 0 || d > time.Minute {
+			t.Errorf("event time %v is %v from now", time.Unix(0, e.Time), d)
+		}
+		// what the child inherits from the test process
+		sid, _ := unix.Getsid(0)
+		st, _ := os.ReadFile("/proc/self/stat")
+		stat := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+2:]))
+		tty, _ := strconv.ParseUint(stat[4], 10, 32)
+		login, _ := os.ReadFile("/proc/self/loginuid")
+		loginUID, _ := strconv.ParseUint(strings.TrimSpace(string(login)), 10, 32)
+		status, _ := os.ReadFile("/proc/self/status")
+		var capEff uint64
+		for line := range strings.Lines(string(status)) {
+			if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+				capEff, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			}
+		}
+		if p.Sid != uint32(sid) || p.Tty != uint32(tty) || p.LoginUID != uint32(loginUID) || p.CapEffective != capEff || p.Vpid != uint32(pid) {
+			t.Errorf("sid/tty/loginuid/capeff/vpid = %d/%#x/%d/%#x/%d, want %d/%#x/%d/%#x/%d",
+				p.Sid, p.Tty, p.LoginUID, p.CapEffective, p.Vpid, sid, tty, loginUID, capEff, pid)
+		}
+		if p.CgroupID == 0 || p.Comm != "sensor.test" {
+			t.Errorf("cgroup id %d comm %q", p.CgroupID, p.Comm)
+		}
 		x := c.waitFor(t, pid, event.TypeProcexit, "exit status 3", nil)
 		if x.Res>>8 != 3 {
 			t.Errorf("procexit res = %#x, want status of exit(3)", x.Res)
@@ -650,5 +674,31 @@ func TestLiveNeedsRootMessage(t *testing.T) {
 	}
 	if string(out) != errNeedRoot {
 		t.Errorf("NewLive as nobody: %q, want %q", out, errNeedRoot)
+	}
+}
+
+// TestLiveCountsKernelDrops fills the ring buffer without reading it and
+// checks that the kernel counted what it could not deliver.
+func TestLiveCountsKernelDrops(t *testing.T) {
+	requireBPF(t)
+	tab, _ := NewProcTable(ProcTableConfig{})
+	l, err := NewLive(LiveConfig{Table: tab, Types: []event.Type{event.TypeOpenat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if d := l.Drops(); d.Kernel != 0 {
+		t.Fatalf("drops before any event: %+v", d)
+	}
+	// 100,000 openat records of ~400 bytes overflow the 16 MiB ring
+	cmd, err := actionCmd("loop", os.TempDir(), []string{"TTPW_LOOP=open+close", "TTPW_N=100000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cmd.Output(); err != nil {
+		t.Fatalf("loop: %v: %s %s", err, out, cmd.Stderr)
+	}
+	if d := l.Drops(); d.Kernel < 10000 {
+		t.Errorf("kernel drops after overflowing the ring: %d, want at least 10000", d.Kernel)
 	}
 }
