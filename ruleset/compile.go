@@ -319,7 +319,14 @@ func (c *compiler) checkFunc(n *condition.Compare) (*pred, error) {
 		return nil, err
 	}
 	if len(left.xf) == 0 && !left.anyAncestor {
-		return &pred{env: c.env, slot: left.slot, test: test}, nil
+		p := &pred{env: c.env, slot: left.slot, test: test}
+		switch n.Op {
+		case "contains", "startswith", "endswith":
+			if left.typ == event.String {
+				p.need = bigramMask(n.Values[0].Text)
+			}
+		}
+		return p, nil
 	}
 	return wrap(left.matcher(test), nil)
 }

@@ -31,6 +31,9 @@ type pred struct {
 	// slot+test, evaluated without an intermediate closure; others use fn.
 	slot *slot
 	test func(*event.Value) bool
+	// need is the bigram filter of a literal the value must contain
+	// (contains, startswith, endswith); 0 when there is none.
+	need uint64
 	fn   func() bool
 	gen  uint64
 	val  bool
@@ -40,7 +43,7 @@ func (p *pred) eval() bool {
 	if p.gen != p.env.gen {
 		if p.slot != nil {
 			v := p.slot.get()
-			p.val = v.OK && p.test(v)
+			p.val = v.OK && (p.need == 0 || p.need&^p.slot.valueBigrams() == 0) && p.test(v)
 		} else {
 			p.val = p.fn()
 		}
@@ -96,6 +99,34 @@ type slot struct {
 	// and drops it before the next call of the same function.
 	box any
 	str *string
+
+	// bigrams is a 64-bit Bloom filter of the byte pairs of the value,
+	// computed on first use per event (bigramGen): a literal whose pairs are
+	// not all in it cannot be a substring, so most contains/startswith/
+	// endswith tests end with one AND.
+	bigramGen uint64
+	bigrams   uint64
+}
+
+// bigramBit maps a byte pair to its filter bit.
+func bigramBit(a, b byte) uint64 { return 1 << ((uint(a)*31 + uint(b)) & 63) }
+
+// bigramMask returns the filter bits of s.
+func bigramMask(s string) uint64 {
+	var m uint64
+	for i := 0; i+1 < len(s); i++ {
+		m |= bigramBit(s[i], s[i+1])
+	}
+	return m
+}
+
+// valueBigrams returns the filter of the slot's current (available) value.
+func (s *slot) valueBigrams() uint64 {
+	if s.bigramGen != s.env.gen {
+		s.bigrams = bigramMask(s.val.Str)
+		s.bigramGen = s.env.gen
+	}
+	return s.bigrams
 }
 
 func (e *evalEnv) slot(f *event.Field, a event.Arg) *slot {

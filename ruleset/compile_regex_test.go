@@ -98,3 +98,30 @@ func TestRegexPrefilterSound(t *testing.T) {
 		t.Error("no random input matched any regex: the test checks nothing")
 	}
 }
+
+// TestBigramFilterSound checks that the bigram filter never rejects a value
+// that contains the literal.
+func TestBigramFilterSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := "/._-aAbc0129 "
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, rng.IntN(40))
+		for j := range b {
+			b[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		s := string(b)
+		if len(s) == 0 {
+			continue
+		}
+		lo := rng.IntN(len(s))
+		hi := lo + rng.IntN(len(s)-lo+1)
+		lit := s[lo:hi]
+		if bigramMask(lit)&^bigramMask(s) != 0 {
+			t.Fatalf("filter of %q rejects its substring %q", s, lit)
+		}
+	}
+	// And it does reject: a path without "/." cannot contain "/.aws".
+	if bigramMask("/.aws")&^bigramMask("/usr/lib/x86_64-linux-gnu/libc.so.6") == 0 {
+		t.Error("the filter rejects nothing here")
+	}
+}
