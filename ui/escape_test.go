@@ -93,3 +93,20 @@ func TestDropAlertWithoutEvent(t *testing.T) {
 		t.Fatalf("enter on an alert without process gives no message:\n%s", screen(t, m))
 	}
 }
+
+func TestRuleTextsKeepLinesButEscape(t *testing.T) {
+	f := newFixture()
+	r := f.rules.get("Disable recovery features")
+	r.Desc = "first line\nsecond \x1b]0;t\x07 line\n"
+	r.Exceptions = "- name: a\n  fields: [proc.name]"
+	m := drive(t, f, testOptions(), 80, 40, "3", "enter")
+	m.st = plainStyles()
+	m.help.Styles = m.st.help
+	out := m.render()
+	checkInert(t, nil, out)
+	for _, want := range []string{"\n  first line", "\n  second \\x1b]0;t\\x07 line", "\n  - name: a\n    fields: [proc.name]"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rule detail lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -266,11 +266,16 @@ func newRulePage(name string) *docPage {
 		section := func(title, body string) {
 			add("")
 			add(st.header.Render(title))
+			body = strings.TrimSpace(body)
 			if body == "" {
 				body = "-"
 			}
-			for _, l := range wrap(safe(body), w-2) {
-				add("  " + l)
+			// Rule texts are multi-line (block scalars): escape line by line
+			// so that their newlines stay newlines.
+			for _, line := range strings.Split(body, "\n") {
+				for _, l := range wrap(safe(strings.TrimRight(line, " \t\r")), w-2) {
+					add("  " + l)
+				}
 			}
 		}
 		state := st.ok.Render("enabled")
