@@ -206,7 +206,7 @@ func (p *matrixPage) view(m *Model, w, h int) []string {
 	var names, counts []string
 	for i := p.hoff; i < p.hoff+fitN; i++ {
 		tc := cols[i]
-		name := fit(tc.Tactic.Name, cw)
+		name := fit(tacticLabel(tc.Tactic.Name, cw), cw)
 		if i == p.col {
 			name = st.header.Underline(true).Render(name)
 		} else {
@@ -376,4 +376,23 @@ func newTechniquePage(te *attack.Technique) *docPage {
 		return append(out, alerts...)
 	}
 	return d
+}
+
+// tacticShort are abbreviations for tactic names that do not fit a column.
+var tacticShort = map[string]string{
+	"Privilege Escalation": "Priv. Escalation",
+	"Command and Control":  "Command & Control",
+	"Resource Development": "Resource Dev.",
+	"Credential Access":    "Credential Access",
+	"Lateral Movement":     "Lateral Movement",
+}
+
+// tacticLabel is the tactic's name, abbreviated when the column is narrow.
+func tacticLabel(name string, w int) string {
+	if len(name) > w {
+		if s, ok := tacticShort[name]; ok {
+			return s
+		}
+	}
+	return name
 }
