@@ -383,8 +383,6 @@ var tacticShort = map[string]string{
 	"Privilege Escalation": "Priv. Escalation",
 	"Command and Control":  "Command & Control",
 	"Resource Development": "Resource Dev.",
-	"Credential Access":    "Credential Access",
-	"Lateral Movement":     "Lateral Movement",
 }
 
 // tacticLabel is the tactic's name, abbreviated when the column is narrow.
