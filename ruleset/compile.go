@@ -292,7 +292,7 @@ func (c *compiler) checkFunc(n *condition.Compare) (*pred, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &pred{env: c.env, fn: fn}, nil
+		return c.env.newPred(pred{fn: fn}), nil
 	}
 	f, ok := event.Lookup(n.Field.Name)
 	if !ok {
@@ -319,7 +319,7 @@ func (c *compiler) checkFunc(n *condition.Compare) (*pred, error) {
 		return nil, err
 	}
 	if len(left.xf) == 0 && !left.anyAncestor {
-		p := &pred{env: c.env, slot: left.slot, test: test}
+		p := c.env.newPred(pred{slot: left.slot, test: test})
 		switch n.Op {
 		case "contains", "startswith", "endswith":
 			if left.typ == event.String {

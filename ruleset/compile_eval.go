@@ -18,6 +18,31 @@ type evalEnv struct {
 	slots map[slotKey]*slot // compile time only
 	preds map[string]*pred  // compile time only, by canonical check text
 	vm    vm.VM
+
+	// Preds and slots are allocated in chunks so that the ones evaluated
+	// for an event sit close together in memory (fewer cache misses than
+	// one heap object each).
+	predChunk []pred
+	slotChunk []slot
+}
+
+const chunkSize = 128
+
+func (e *evalEnv) newPred(p pred) *pred {
+	if len(e.predChunk) == cap(e.predChunk) {
+		e.predChunk = make([]pred, 0, chunkSize)
+	}
+	p.env = e
+	e.predChunk = append(e.predChunk, p)
+	return &e.predChunk[len(e.predChunk)-1]
+}
+
+func (e *evalEnv) newSlot(s slot) *slot {
+	if len(e.slotChunk) == cap(e.slotChunk) {
+		e.slotChunk = make([]slot, 0, chunkSize)
+	}
+	e.slotChunk = append(e.slotChunk, s)
+	return &e.slotChunk[len(e.slotChunk)-1]
 }
 
 func newEvalEnv() *evalEnv {
@@ -60,9 +85,12 @@ func (e *evalEnv) begin(ev *event.Event) {
 
 // run evaluates p on the current event. A program that fails (only a bug
 // can make one fail: predicates do not return errors) does not match.
-func (e *evalEnv) run(p *Program) bool {
+func (e *evalEnv) run(p *Program) bool { return e.eval(p.guards, p.prog) }
+
+// eval tests the guards, then runs the program.
+func (e *evalEnv) eval(guards []guard, prog *vm.Program) bool {
 guards:
-	for _, g := range p.guards {
+	for _, g := range guards {
 		for _, pr := range g {
 			if pr.eval() {
 				continue guards
@@ -70,7 +98,7 @@ guards:
 		}
 		return false
 	}
-	out, err := e.vm.Run(p.prog, nil)
+	out, err := e.vm.Run(prog, nil)
 	if err != nil {
 		return false
 	}
@@ -134,7 +162,7 @@ func (e *evalEnv) slot(f *event.Field, a event.Arg) *slot {
 	if s, ok := e.slots[k]; ok {
 		return s
 	}
-	s := &slot{env: e, f: f, arg: a}
+	s := e.newSlot(slot{env: e, f: f, arg: a})
 	e.slots[k] = s
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/expr-lang/expr/vm"
 	"github.com/ttpwatch/ttpwatch/event"
 	"github.com/ttpwatch/ttpwatch/ruleset/condition"
 )
@@ -59,8 +60,17 @@ type engineRule struct {
 // bucket holds the rules that can match one event type: those that require
 // a proc.name (looked up by the event's name) and the others.
 type bucket struct {
-	always []*engineRule
-	byName map[string][]*engineRule
+	always []entry
+	byName map[string][]entry
+}
+
+// entry is one rule in a bucket, with what Process needs inline so that
+// skipping a rule touches as little memory as possible.
+type entry struct {
+	order  int
+	r      *engineRule
+	guards []guard
+	prog   *vm.Program
 }
 
 // index is an immutable view of the enabled rules by event type; toggling a
@@ -141,15 +151,16 @@ func (e *Engine) publish() {
 				continue
 			}
 			b := &ix.byType[t]
+			en := entry{order: r.order, r: r, guards: r.prog.guards, prog: r.prog.prog}
 			if r.prog.Names == nil {
-				b.always = append(b.always, r)
+				b.always = append(b.always, en)
 				continue
 			}
 			if b.byName == nil {
-				b.byName = map[string][]*engineRule{}
+				b.byName = map[string][]entry{}
 			}
 			for _, name := range r.prog.Names {
-				b.byName[name] = append(b.byName[name], r)
+				b.byName[name] = append(b.byName[name], en)
 			}
 		}
 	}
@@ -173,7 +184,7 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 		return
 	}
 	e.env.begin(ev)
-	var keyed []*engineRule
+	var keyed []entry
 	if b.byName != nil {
 		if v := e.nameSlot.get(); v.OK {
 			keyed = b.byName[v.Str]
@@ -182,13 +193,17 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 	always := b.always
 	// Merge the two lists, both in load order.
 	for len(always) > 0 || len(keyed) > 0 {
-		var r *engineRule
+		var en *entry
 		if len(keyed) == 0 || (len(always) > 0 && always[0].order < keyed[0].order) {
-			r, always = always[0], always[1:]
+			en, always = &always[0], always[1:]
 		} else {
-			r, keyed = keyed[0], keyed[1:]
+			en, keyed = &keyed[0], keyed[1:]
 		}
-		if !r.enabled.Load() || !e.env.run(r.prog) {
+		if !e.env.eval(en.guards, en.prog) {
+			continue
+		}
+		r := en.r
+		if !r.enabled.Load() {
 			continue
 		}
 		r.hits.Add(1)
