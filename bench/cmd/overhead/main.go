@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +126,9 @@ func run(c config) ([]results.Row, error) {
 			defer rd.stop()
 		}
 	}
-	foreign := ttpproc.ForeignHooks(os.Getpid())
+	// hooks of other processes (another ttpwatch, a test) skew every
+	// setup; they are looked for before each one, since they come and go
+	foreign := map[int]int{}
 
 	// ns[workload][setup] are the per-round timings; rps[test][setup] the
 	// redis throughputs (none and sensor only).
@@ -137,6 +140,9 @@ func run(c config) ([]results.Row, error) {
 		for s := none; s < numSetups; s++ {
 			if s == empty && spec == nil {
 				continue
+			}
+			for pid, n := range ttpproc.ForeignHooks(os.Getpid()) {
+				foreign[pid] = max(foreign[pid], n)
 			}
 			stop, hooks, err := begin(c, s, spec, syscalls, round)
 			if err != nil {
@@ -206,11 +212,12 @@ func run(c config) ([]results.Row, error) {
 		for pid, n := range foreign {
 			pids = append(pids, fmt.Sprintf("pid %d: %d", pid, n))
 		}
+		slices.Sort(pids)
 		rows = append(rows, results.Row{Section: "overhead", Metric: "warning", Measured: "-",
 			Note: "other processes held BPF hooks during the run, so every setup paid for them (" + strings.Join(pids, ", ") + ")"})
 	}
 	for _, r := range rows {
-		fmt.Printf("%-9s %-45s %10s %8s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
+		fmt.Fprintf(os.Stderr, "%-9s %-45s %10s %8s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
 	}
 	return rows, nil
 }

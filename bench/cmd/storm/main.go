@@ -63,7 +63,7 @@ func main() {
 		rows = append(rows, results.Row{Section: sectionOf(c.mode), Metric: c.mode + " under a storm", Measured: "not measured", Note: err.Error()})
 	}
 	for _, r := range rows {
-		fmt.Printf("%-6s %-40s %14s %10s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
+		fmt.Fprintf(os.Stderr, "%-6s %-40s %14s %10s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
 	}
 	if c.resultsPath != "" {
 		if err := results.Append(c.resultsPath, rows...); err != nil {
