@@ -210,3 +210,47 @@ func BenchmarkOverhead(b *testing.B) {
 	}
 	fmt.Print(sb.String())
 }
+
+// BenchmarkHookCost reports the kernel's own accounting of the sensor's
+// programs (bpf_stats: run time / run count) over the open+close and exec
+// loops: the per-event cost in the kernel, independent of the VM's noise.
+//
+//	sudo go test -run XXX -bench BenchmarkHookCost -benchtime 1x ./sensor
+func BenchmarkHookCost(b *testing.B) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("REQUIRE_BPF") == "1" {
+			b.Fatal("REQUIRE_BPF=1 but not root")
+		}
+		b.Skip("needs root to load eBPF programs (run with sudo)")
+	}
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		b.Skipf("bpf run-time statistics unavailable: %v", err)
+	}
+	defer stats.Close()
+	tab, _ := NewProcTable(ProcTableConfig{ProcRoot: "/proc", IgnorePid: uint32(os.Getpid())})
+	l, err := NewLive(LiveConfig{Table: tab, Types: allTypes()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx, func(*event.Event) {})
+	for b.Loop() {
+		timeLoop(b, "open+close", 100_000)
+		timeLoop(b, "exec", 300)
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%-16s %12s %10s\n", "program", "runs", "ns/run")
+	for _, name := range []string{"tw_en_openat", "tw_ex_openat", "tw_en_execve", "tw_ex_execve", "tw_exec", "tw_fork", "tw_exit"} {
+		s, err := l.coll.Programs[name].Stats()
+		if err != nil || s.RunCount == 0 {
+			continue
+		}
+		ns := float64(s.Runtime.Nanoseconds()) / float64(s.RunCount)
+		fmt.Fprintf(&sb, "%-16s %12d %10.0f\n", name, s.RunCount, ns)
+		b.ReportMetric(ns, name+"-ns/run")
+	}
+	fmt.Print(sb.String())
+}
