@@ -36,14 +36,14 @@ BenchmarkView	 1000	 1234567 ns/op	 524288 B/op	 2048 allocs/op
 		t.Fatal(err)
 	}
 	want := []results.Row{
-		{"engine", "ruleset.EngineMix/defaults-157rules", "26,866 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
-			"go test -cpu 1 -bench; 37,221 ns/op, 2.759 %matched, 37221 ns/event"},
-		{"engine", "ruleset.EngineMix/falco", "500,000 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
-			"go test -cpu 1 -bench; 2,000 ns/op"},
-		{"engine", "ruleset.EngineMix/cpu", "574,860 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
-			"go test -cpu 1 -bench; 4,851 ns/op, rate from the benchmark's events/cpu-s metric"},
-		{"engine", "sensor.DecodeExec", "240 ns/op · 0 B/op · 0 allocs/op", "0 allocs/op", "go test -cpu 1 -bench (GOMAXPROCS 2)"},
-		{"engine", "ui.View", "1,234,567 ns/op · 524288 B/op · 2048 allocs/op", "", "go test -cpu 1 -bench"},
+		row("engine", "ruleset.EngineMix/defaults-157rules", "26,866 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
+			"go test -cpu 1 -bench; 37,221 ns/op, 2.759 %matched, 37221 ns/event"),
+		row("engine", "ruleset.EngineMix/falco", "500,000 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
+			"go test -cpu 1 -bench; 2,000 ns/op"),
+		row("engine", "ruleset.EngineMix/cpu", "574,860 events/s/core · 0 allocs/event", "≥ 1,000,000 events/s/core · 0 allocs",
+			"go test -cpu 1 -bench; 4,851 ns/op, rate from the benchmark's events/cpu-s metric"),
+		row("engine", "sensor.DecodeExec", "240 ns/op · 0 B/op · 0 allocs/op", "0 allocs/op", "go test -cpu 1 -bench (GOMAXPROCS 2)"),
+		row("engine", "ui.View", "1,234,567 ns/op · 524288 B/op · 2048 allocs/op", "", "go test -cpu 1 -bench"),
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("rows = %+v", rows)
@@ -72,4 +72,8 @@ func TestGobenchNoResults(t *testing.T) {
 	if !strings.Contains(string(data), "none ran") {
 		t.Errorf("a run without results must say so, got %q", data)
 	}
+}
+
+func row(section, metric, measured, target, note string) results.Row {
+	return results.Row{Section: section, Metric: metric, Measured: measured, Target: target, Note: note}
 }
