@@ -203,6 +203,41 @@ var childActions = map[string]func(){
 		}
 		os.Exit(0)
 	},
+	"overlay": func() {
+		// An overlay in a private mount namespace: one binary in the lower
+		// layer, one in the upper; both executed through the merged view.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			fail("unshare", err)
+		}
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			fail("make / private", err)
+		}
+		bin, err := os.ReadFile("/bin/true")
+		if err != nil {
+			fail("read /bin/true", err)
+		}
+		for _, d := range []string{"lower", "upper", "work", "merged"} {
+			if err := os.Mkdir(d, 0o755); err != nil {
+				fail("mkdir", err)
+			}
+		}
+		if err := os.WriteFile("lower/lowertrue", bin, 0o755); err != nil {
+			fail("write lower", err)
+		}
+		if err := os.WriteFile("upper/uppertrue", bin, 0o755); err != nil {
+			fail("write upper", err)
+		}
+		if err := unix.Mount("overlay", "merged", "overlay", 0, "lowerdir=lower,upperdir=upper,workdir=work"); err != nil {
+			fail("mount overlay", err)
+		}
+		for _, b := range []string{"merged/lowertrue", "merged/uppertrue"} {
+			if err := exec.Command(b).Run(); err != nil {
+				fail("run "+b, err)
+			}
+		}
+		os.Exit(0)
+	},
 	"memfdexec": func() {
 		bin, err := os.ReadFile("/bin/true")
 		if err != nil {

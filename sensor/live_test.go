@@ -122,6 +122,26 @@ func (c *collector) waitFor(t *testing.T, pid int, typ event.Type, what string, 
 	}
 }
 
+// waitForAny is waitFor for an event of any collected process.
+func (c *collector) waitForAny(t *testing.T, typ event.Type, what string, match func(*event.Event) bool) *event.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		for _, e := range c.evs {
+			if e.Type == typ && match(e) {
+				c.mu.Unlock()
+				return e
+			}
+		}
+		c.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s event with %s", typ, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func describe(e *event.Event) string {
 	return strconv.Quote(e.Type.String()) + " res=" + strconv.FormatInt(e.Res, 10) + " path=" + strconv.Quote(e.Path) +
 		" path2=" + strconv.Quote(e.Path2) + " raw=" + strconv.Quote(e.PathRaw) + " flags=" + strconv.FormatUint(e.Flags, 8) +
@@ -546,6 +566,20 @@ func TestLiveEvents(t *testing.T) {
 		e := c.waitFor(t, pid, event.TypeExecve, "the memfd", func(e *event.Event) bool { return e.Proc.Comm != "sensor.test" })
 		if !e.Proc.ExeFromMemfd || !strings.HasPrefix(e.Proc.ExePath, "/memfd:tw-fileless") {
 			t.Errorf("memfd exec: exepath %q memfd %v", e.Proc.ExePath, e.Proc.ExeFromMemfd)
+		}
+	})
+
+	t.Run("overlay upper layer", func(t *testing.T) {
+		dir := testDir(t)
+		run(t, "overlay", dir, nil)
+		for _, tc := range []struct {
+			exe   string
+			upper bool
+		}{{dir + "/merged/lowertrue", false}, {dir + "/merged/uppertrue", true}} {
+			e := c.waitForAny(t, event.TypeExecve, tc.exe, func(e *event.Event) bool { return e.Proc.ExePath == tc.exe })
+			if e.Proc.ExeUpperLayer != tc.upper || e.Proc.ExeFromMemfd {
+				t.Errorf("%s: upper layer %v, want %v", tc.exe, e.Proc.ExeUpperLayer, tc.upper)
+			}
 		}
 	})
 
