@@ -248,34 +248,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 // runQueued runs the source on this goroutine and the engine on another,
-// with a fixed pool of event slots between them: the source copies each
-// event into a free slot, or counts a queue drop when none is free.
+// with an eventQueue between them: the source copies each event into it, or
+// counts a queue drop when it is full.
 func (p *Pipeline) runQueued(ctx context.Context) error {
-	n := p.opt.QueueLen
-	slots := make([]event.Event, n)
-	free := make(chan int, n)
-	work := make(chan int, n)
-	for i := range n {
-		free <- i
-	}
+	q := newEventQueue(p.opt.QueueLen)
 	engDone := make(chan struct{})
 	go func() {
 		defer close(engDone)
-		for i := range work {
-			p.process(&slots[i])
-			free <- i
+		for i := range q.work {
+			p.process(&q.slots[i])
+			q.done(i)
 		}
 	}()
 	err := p.src.Run(ctx, func(ev *event.Event) {
-		select {
-		case i := <-free:
-			slots[i] = *ev
-			work <- i // never blocks: at most n indices circulate
-		default:
+		if !q.push(ev) {
 			p.queueDrops.Add(1)
 		}
 	})
-	close(work)
+	close(q.work)
 	<-engDone
 	return err
 }
@@ -296,13 +286,29 @@ func (p *Pipeline) process(ev *event.Event) {
 		}
 	}
 	if p.raw.Load() {
-		p.events.Push(*ev)
+		// Raw mode is a view the user turns on; its copies are the one
+		// per-event allocation of the pipeline.
+		c := *ev
+		detachStrings(&c)
+		p.events.Push(c)
 	}
 	p.eng.Process(ev, p.emitFn)
 }
 
 func (p *Pipeline) onMatch(m ruleset.Match) {
-	p.deliver(ruleset.NewAlert(m, p.opt.Hostname))
+	d := ruleset.NewAlert(m, p.opt.Hostname)
+	// The alert outlives the event: its strings must not point into the
+	// source's reused buffers.
+	if d.Event != nil {
+		detachStrings(d.Event)
+	}
+	d.Output = strings.Clone(d.Output)
+	for k, v := range d.OutputFields {
+		if s, ok := v.(string); ok {
+			d.OutputFields[k] = strings.Clone(s)
+		}
+	}
+	p.deliver(d)
 }
 
 // deliver hands an alert to the alert log, then the outputs, then the ui.
