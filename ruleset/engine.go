@@ -71,6 +71,27 @@ type entry struct {
 	r      *engineRule
 	guards []guard
 	prog   *vm.Program
+	// lead is the entry's first guard when it is a single predicate, and
+	// skip the index of the next entry of the list with another lead:
+	// rules from one file often share a macro (open_write), and when it
+	// fails the whole run is skipped at once.
+	lead *pred
+	skip int
+}
+
+// linkRuns sets lead and skip along a list.
+func linkRuns(list []entry) {
+	for i := range list {
+		if g := list[i].guards; len(g) > 0 && len(g[0]) == 1 {
+			list[i].lead = g[0][0]
+		}
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		list[i].skip = i + 1
+		if i+1 < len(list) && list[i].lead != nil && list[i+1].lead == list[i].lead {
+			list[i].skip = list[i+1].skip
+		}
+	}
 }
 
 // index is an immutable view of the enabled rules by event type; toggling a
@@ -164,6 +185,9 @@ func (e *Engine) publish() {
 			}
 		}
 	}
+	for t := range ix.byType {
+		linkRuns(ix.byType[t].always)
+	}
 	ix.needed = needed.list()
 	e.idx.Store(ix)
 	e.version.Add(1)
@@ -192,12 +216,19 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 	}
 	always := b.always
 	// Merge the two lists, both in load order.
-	for len(always) > 0 || len(keyed) > 0 {
+	ai, ki := 0, 0
+	for ai < len(always) || ki < len(keyed) {
 		var en *entry
-		if len(keyed) == 0 || (len(always) > 0 && always[0].order < keyed[0].order) {
-			en, always = &always[0], always[1:]
+		if ki == len(keyed) || (ai < len(always) && always[ai].order < keyed[ki].order) {
+			en = &always[ai]
+			if en.lead != nil && !en.lead.eval() {
+				ai = en.skip
+				continue
+			}
+			ai++
 		} else {
-			en, keyed = &keyed[0], keyed[1:]
+			en = &keyed[ki]
+			ki++
 		}
 		if !e.env.eval(en.guards, en.prog) {
 			continue
