@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -340,7 +341,9 @@ func (p *Pipeline) sinks() []sink.Sink {
 // sinkError counts a failed alert write; the pipeline keeps running (the
 // other sinks and the ui still get the alert) and Stats shows the error.
 func (p *Pipeline) sinkError(err error) {
-	p.sinkErrs.Add(1)
+	if n := p.sinkErrs.Add(1); n == 1 || n%1000 == 0 {
+		slog.Error("alert not written", "err", err, "failures", n)
+	}
 	p.lastErrMu.Lock()
 	p.lastErr = err.Error()
 	p.lastErrMu.Unlock()

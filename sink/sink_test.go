@@ -178,3 +178,55 @@ func TestJSONLinesFlushesOnClose(t *testing.T) {
 		t.Errorf("after Close: %q", buf.String())
 	}
 }
+
+func TestAlertLogRotatesWithoutLosingLines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alerts.jsonl")
+	l, err := OpenAlertLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.lj.MaxSize != RotateMB || l.lj.MaxBackups != RotateKeep {
+		t.Errorf("rotation %d MB x %d, want %d x %d", l.lj.MaxSize, l.lj.MaxBackups, RotateMB, RotateKeep)
+	}
+	l.lj.MaxSize = 1 // megabyte: rotate within the test
+	line := []byte(`{"rule":"r","output":"` + strings.Repeat("x", 1000) + `"}`)
+	const n = 2500 // about 2.5 MB: two rotations
+	for i := 0; i < n; i++ {
+		if err := l.WriteAlert(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 3 {
+		t.Fatalf("%d files after writing 2.5 MB with 1 MB rotation, want 3", len(entries))
+	}
+	total := 0
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) > 1<<20 {
+			t.Errorf("%s is %d bytes, over the rotation size", e.Name(), len(data))
+		}
+		for _, got := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+			if !bytes.Equal(got, line) {
+				t.Fatalf("%s holds a cut line (%d bytes)", e.Name(), len(got))
+			}
+			total++
+		}
+		if st, _ := os.Stat(filepath.Join(dir, e.Name())); st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", e.Name(), st.Mode().Perm())
+		}
+	}
+	if total != n {
+		t.Errorf("%d lines across the rotated files, want %d", total, n)
+	}
+}
