@@ -54,6 +54,8 @@ func testEvents() map[string]*event.Event {
 				Local:  netip.MustParseAddrPort("[::1]:40000"),
 				Remote: netip.MustParseAddrPort("[2001:db8::7]:443")}},
 		"noproc": {Num: 47, Time: testT0 + 10, Type: event.TypeOpenat, Res: 3, Path: "/etc/hosts"},
+		"encoded": {Num: 48, Time: testT0 + 11, Type: event.TypeExecve, Proc: &event.Process{Pid: 4000, Comm: "sh",
+			ExePath: "/bin/sh", ArgLine: "aGVsbG8gd29ybGQ=", Cmdline: "sh aGVsbG8gd29ybGQ=", Parent: bash}},
 	}
 }
 
@@ -147,6 +149,11 @@ func TestCompileSemantics(t *testing.T) {
 		{"len(proc.name) = 6", "exec", true},
 		{"len(proc.args) > 100", "exec", false},
 		{"b64(proc.name) = x", "exec", false}, // not base64: unavailable
+		{"b64(proc.name) != x", "exec", false},
+		{"b64(proc.args) = 'hello world'", "encoded", true},
+		{"b64(proc.args) contains world", "encoded", true},
+		{"toupper(b64(proc.args)) = 'HELLO WORLD'", "encoded", true},
+		{"len(b64(proc.args)) = 11", "encoded", true},
 		{"basename(proc.exepath) = val(proc.name)", "exec", true},
 		// Ancestors: indexed and bare (any ancestor).
 		{"proc.pname = bash", "exec", true},
@@ -222,6 +229,11 @@ func TestCompileSemantics(t *testing.T) {
 		{"thread.cap_effective contains CAP_SYS_ADMIN", "connect", true},
 		{"thread.cap_effective contains CAP_SYS_ADMIN", "exec", false},
 		{"thread.cap_permitted contains CAP_NET_RAW", "connect", true},
+		{"thread.cap_effective = 0", "exec", true},
+		{"thread.cap_effective != 0", "connect", true},
+		{"thread.cap_effective = CAP_SYS_ADMIN", "connect", false},
+		{"thread.cap_effective intersects (CAP_SYS_ADMIN, CAP_BPF)", "connect", true},
+		{"thread.cap_effective exists", "noproc", false},
 		// Bools.
 		{"evt.is_open_write = true", "open", true},
 		{"evt.is_open_read = true", "open", false},
