@@ -209,6 +209,9 @@ func TestReplayFile(t *testing.T) {
 	if types[1] != "openat" || types[12] != "procexit" {
 		t.Errorf("replayed types %v", types)
 	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close after Run = %v, want nil", err)
+	}
 	tab := r.Procs()
 	if p := tab.Get(200); p == nil || p.Alive() || p.Parent != tab.Get(100) || p.Parent.Parent != tab.Get(1) {
 		t.Errorf("replay table: cat %+v", p)

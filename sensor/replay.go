@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ttpwatch/ttpwatch/event"
@@ -22,6 +23,8 @@ type Replay struct {
 	f     *os.File
 	cr    *captureReader
 	table *ProcTable
+	close sync.Once
+	err   error
 }
 
 // OpenReplay opens a capture (plain or gzip JSON Lines) and checks its
@@ -56,7 +59,7 @@ func (r *Replay) Procs() *ProcTable { return r.table }
 // naming the file and line). The event passed to emit is reused afterwards.
 // Run can be called once; it closes the file.
 func (r *Replay) Run(ctx context.Context, emit func(*event.Event)) error {
-	defer r.f.Close()
+	defer r.Close()
 	var (
 		first, wall int64
 		n           int
@@ -91,8 +94,12 @@ func (r *Replay) Run(ctx context.Context, emit func(*event.Event)) error {
 	}
 }
 
-// Close releases the capture file if Run was never called.
-func (r *Replay) Close() error { return r.f.Close() }
+// Close releases the capture file; Run does it when it returns, and further
+// calls do nothing.
+func (r *Replay) Close() error {
+	r.close.Do(func() { r.err = r.f.Close() })
+	return r.err
+}
 
 // ReadCapture decodes a whole capture into memory: its header and a copy of
 // every event. name labels errors. Tests and benchmarks use it to replay
