@@ -3,14 +3,6 @@ GO        ?= go
 BIN       ?= ttpwatch
 PKGS      := ./...
 FUZZTIME  ?= 5s
-# Fuzz targets run briefly in `make test`: package:FuzzName pairs.
-FUZZ_TARGETS := \
-	./ruleset/condition:FuzzParse \
-	./ruleset:FuzzCompile \
-	./ruleset:FuzzLoad \
-	./sensor:FuzzReplay \
-	./termsafe:FuzzEscape
-
 .PHONY: help build run test unit fuzz lint bench generate generate-check screenshots clean
 
 help: ## list targets
@@ -27,11 +19,12 @@ test: lint unit fuzz ## everything CI runs: lint, unit+integration tests, short 
 unit: ## unit and integration tests (BPF tests need root; REQUIRE_BPF=1 makes a skip fail)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-fuzz: ## run every fuzz target for $(FUZZTIME)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t##*:}; \
+fuzz: ## run every fuzz target (found in *_test.go) for $(FUZZTIME)
+	@set -e; grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sort | \
+	while IFS=: read -r file fn; do \
+		pkg=./$$(dirname "$${file#./}"); name=$${fn#func }; \
 		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	done
 
 lint: ## gofmt, go vet, staticcheck

@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -201,21 +199,16 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
-	uopts := ui.Options{Theme: o.theme, ReadOnly: o.readOnly, OverridesPath: "ttpwatch-overrides.yaml"}
-	if prof, ok := colorProfile(o.color); ok {
-		uopts.ProgramOptions = append(uopts.ProgramOptions, tea.WithColorProfile(prof))
-	} else if o.color != "auto" && o.color != "" {
-		cancel()
-		<-done
-		return fmt.Errorf("--color %q: use auto, truecolor, 256, 16 or none", o.color)
-	}
+	uopts := ui.Options{Theme: o.theme, ReadOnly: o.readOnly, Color: o.color, OverridesPath: "ttpwatch-overrides.yaml"}
+	// The drill-down's recent events come from the raw event stream.
+	p.SetRawEvents(true)
 	deps := ui.Deps{
 		Poll:  pollBatches(p, eng, sourceName),
-		Rules: engineRules{eng},
-		Procs: tableProcs{procs},
+		Rules: ui.EngineRules(eng),
+		Procs: procs,
 	}
 	if !o.readOnly {
-		deps.Killer = signalKiller{}
+		deps.Killer = ui.SystemKiller{}
 	}
 	uerr := ui.Run(pctx, uopts, deps)
 	cancel()
@@ -234,21 +227,6 @@ func countEnabled(eng *ruleset.Engine) int {
 		}
 	}
 	return n
-}
-
-// colorProfile maps --color to a profile; ok is false for auto.
-func colorProfile(s string) (colorprofile.Profile, bool) {
-	switch strings.ToLower(s) {
-	case "truecolor", "24bit":
-		return colorprofile.TrueColor, true
-	case "256", "ansi256":
-		return colorprofile.ANSI256, true
-	case "16", "ansi":
-		return colorprofile.ANSI, true
-	case "none", "no", "ascii", "mono":
-		return colorprofile.Ascii, true
-	}
-	return 0, false
 }
 
 // pollBatches adapts the pipeline's batches to the ui's.
@@ -287,75 +265,6 @@ func pollBatches(p *pipeline.Pipeline, eng *ruleset.Engine, source string) func(
 		}
 		return out
 	}
-}
-
-// engineRules adapts the engine to the ui's rule controller.
-type engineRules struct{ eng *ruleset.Engine }
-
-func (e engineRules) Rules() []ui.RuleInfo {
-	states := e.eng.Rules()
-	out := make([]ui.RuleInfo, len(states))
-	for i, s := range states {
-		r := s.Rule
-		info := ui.RuleInfo{
-			Name: r.Name, Desc: r.Desc, Priority: r.Priority, Tags: r.Tags,
-			Condition: strings.TrimSpace(r.Condition), Exceptions: exceptionsText(r.Exceptions),
-			Output: r.Output, Enabled: s.Enabled, LoadedEnabled: r.Enabled, Hits: s.Hits,
-			File: r.File, Line: r.Line,
-		}
-		if s.Program != nil {
-			info.Compiled = s.Program.Expr
-		}
-		if s.LastHit != 0 {
-			info.LastHit = time.Unix(0, s.LastHit)
-		}
-		out[i] = info
-	}
-	return out
-}
-
-func (e engineRules) SetEnabled(name string, on bool) error { return e.eng.SetEnabled(name, on) }
-
-func (e engineRules) SetTagEnabled(tag string, on bool) (int, error) {
-	n := e.eng.EnableMatching("tag:"+tag, on)
-	if n == 0 {
-		return 0, fmt.Errorf("no rule carries tag %q", tag)
-	}
-	return n, nil
-}
-
-func exceptionsText(excs []ruleset.Exception) string {
-	var b strings.Builder
-	for _, e := range excs {
-		fmt.Fprintf(&b, "- name: %s\n  fields: [%s]\n", e.Name, strings.Join(e.Fields, ", "))
-		if len(e.Comps) > 0 {
-			fmt.Fprintf(&b, "  comps: [%s]\n", strings.Join(e.Comps, ", "))
-		}
-		for _, v := range e.Values {
-			fmt.Fprintf(&b, "  - [%s]\n", strings.Join(v, ", "))
-		}
-	}
-	return b.String()
-}
-
-// tableProcs adapts the process table to the ui.
-type tableProcs struct{ t *sensor.ProcTable }
-
-func (p tableProcs) Processes() []*event.Process          { return p.t.Snapshot() }
-func (p tableProcs) Process(pid uint32) *event.Process    { return p.t.Get(pid) }
-func (p tableProcs) Children(pid uint32) []*event.Process { return p.t.Children(pid) }
-
-// signalKiller sends signals on behalf of the ui user.
-type signalKiller struct{}
-
-func (signalKiller) Kill(pid uint32, sig syscall.Signal) error {
-	if pid <= 1 {
-		return fmt.Errorf("refusing to signal pid %d", pid)
-	}
-	if err := syscall.Kill(int(pid), sig); err != nil {
-		return fmt.Errorf("kill %d: %w", pid, err)
-	}
-	return nil
 }
 
 func newRecordCommand() *cobra.Command {
