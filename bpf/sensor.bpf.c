@@ -139,6 +139,7 @@ struct execrec {
 	u16 pad[3];
 	u32 off;
 	u32 pad2;
+	u64 busy; /* set while a program builds the record (not meaningful when sent) */
 	u8 data[DATA_SZ + WALK_CAP + 2 * NAME_CAP];
 };
 
@@ -608,6 +609,12 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	struct execrec *e = bpf_map_lookup_elem(&exec_scratch, &z);
 	if (!e)
 		return 0;
+	/* A preempted exec on this CPU may hold the scratch: never share it;
+	 * the lost record is counted like a full ring. */
+	if (__sync_lock_test_and_set(&e->busy, 1)) {
+		count_drop();
+		return 0;
+	}
 	struct task_struct *t = bpf_get_current_task_btf();
 	u16 type = T_EXECVE;
 	struct sysrec *r = bpf_task_storage_get(&pending, t, 0, 0);
@@ -666,6 +673,7 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (off > DATA_MASK)
 		off = DATA_MASK;
 	send(e, __builtin_offsetof(struct execrec, data), off);
+	__sync_lock_test_and_set(&e->busy, 0);
 	return 0;
 }
 

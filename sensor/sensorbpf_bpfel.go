@@ -21,6 +21,7 @@ type sensorBPFExecrec struct {
 	Pad   [3]uint16
 	Off   uint32
 	Pad2  uint32
+	Busy  uint64
 	Data  [10752]uint8
 }
 
