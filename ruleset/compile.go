@@ -443,36 +443,15 @@ func fieldBase(r *condition.FieldRef) string {
 
 // suggestField proposes a known field close to a mistyped one.
 func suggestField(name string) string {
-	best, bestD := "", 3
-	for _, f := range event.All() {
-		if d := editDistance(name, f.Name); d < bestD {
-			best, bestD = f.Name, d
-		}
+	all := event.All()
+	names := make([]string, len(all))
+	for i, f := range all {
+		names[i] = f.Name
 	}
-	if best == "" {
-		return " (ttpwatch fields lists them)"
+	if best := condition.Suggest(name, names); best != "" {
+		return fmt.Sprintf(" (did you mean '%s'?)", best)
 	}
-	return fmt.Sprintf(" (did you mean '%s'?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return " (ttpwatch fields lists them)"
 }
 
 // evtType compiles evt.type =/!=/in into a test on the event's type bits.

@@ -368,10 +368,57 @@ func (p *parser) operator(field string) string {
 		if word == "" {
 			p.errAt(start, "expected an operator after %s, found %s", field, p.describe())
 		}
+		if best := closestOperator(word); best != "" {
+			p.errAt(start, "unknown operator '%s' (did you mean '%s'?)", word, best)
+		}
 		p.errAt(start, "unknown operator '%s' (operators: %s)", word, strings.Join(Operators, " "))
 	}
 	p.i = j
 	return word
+}
+
+// closestOperator returns the word operator within two edits of w, or "".
+func closestOperator(w string) string {
+	var words []string
+	for _, op := range Operators {
+		if isLetter(op[0]) {
+			words = append(words, op)
+		}
+	}
+	return Suggest(w, words)
+}
+
+// Suggest returns the candidate closest to w within two edits (for "did you
+// mean" hints), or "" when none is that close.
+func Suggest(w string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(w, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func (p *parser) parseComparison(f FieldRef, start int) Node {

@@ -145,6 +145,8 @@ func TestParseErrors(t *testing.T) {
 		{"a and (b or (c)", 6, "unbalanced parenthesis"},
 		{")", 0, "unbalanced parenthesis"},
 		{"proc.name foo bar", 10, "unknown operator 'foo'"},
+		{"proc.name startwith /x", 10, "unknown operator 'startwith' (did you mean 'startswith'?)"},
+		{"proc.name ni (a)", 10, "unknown operator 'ni' (did you mean 'in'?)"},
 		{"proc.name contains", 10, "expected value after 'contains'"},
 		{"proc.name contains   ", 10, "expected value after 'contains'"},
 		{"(proc.name =)", 11, "expected value after '='"},
