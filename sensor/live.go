@@ -315,16 +315,18 @@ func (l *Live) Run(ctx context.Context, emit func(*event.Event)) error {
 	var rec ringbuf.Record
 	var ev event.Event
 	var num uint64
+	// The kernel wakes the reader only for batches (BPF_RB_NO_WAKEUP), so a
+	// deadline bounds how long a lone record waits. It only matters when the
+	// ring is empty, so it is renewed when it passes, not per record.
+	l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		// The kernel wakes the reader only for batches (BPF_RB_NO_WAKEUP),
-		// so a deadline bounds how long a lone record waits.
-		l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
 		err := l.rd.ReadInto(&rec)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
+				l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
 				continue
 			}
 			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
