@@ -63,7 +63,7 @@ func (p *Program) Match(ev *event.Event) bool {
 // compileIn compiles n with its functions bound to env, so that the programs
 // of one engine share field caches.
 func compileIn(env *evalEnv, n condition.Node) (*Program, error) {
-	c := &compiler{env: env, funcs: map[string]bool{}}
+	c := &compiler{env: env, funcs: map[string]bool{}, named: map[string]string{}}
 	var src strings.Builder
 	if err := c.node(&src, n, false); err != nil {
 		return nil, err
@@ -92,9 +92,12 @@ func compileIn(env *evalEnv, n condition.Node) (*Program, error) {
 
 // compiler turns one condition into expr source and its functions.
 type compiler struct {
-	env      *evalEnv
-	opts     []expr.Option
-	funcs    map[string]bool
+	env   *evalEnv
+	opts  []expr.Option
+	funcs map[string]bool
+	// named maps a check's text (or a field's, for native ==) to its
+	// function, so a check repeated in one condition reads the same.
+	named    map[string]string
 	checks   []Check
 	warnings []string
 	// afterNot is set while compiling the operand of `not`, where expr
@@ -190,9 +193,9 @@ func (c *compiler) funcName(base string) string {
 	}
 }
 
-// predicate registers fn as a zero-argument expr function and writes its
-// call. Returning a bool as `any` does not allocate.
-func (c *compiler) predicate(b *strings.Builder, base, text string, fn func() bool) {
+// predicate registers fn as a zero-argument expr function, writes its call
+// and returns its name. Returning a bool as `any` does not allocate.
+func (c *compiler) predicate(b *strings.Builder, base, text string, fn func() bool) string {
 	name := c.funcName(base)
 	c.opts = append(c.opts, expr.Function(name, func(...any) (any, error) {
 		return fn(), nil
@@ -200,6 +203,7 @@ func (c *compiler) predicate(b *strings.Builder, base, text string, fn func() bo
 	c.checks = append(c.checks, Check{Func: name, Text: text})
 	b.WriteString(name)
 	b.WriteString("()")
+	return name
 }
 
 var opNames = map[string]string{
@@ -231,7 +235,12 @@ func (c *compiler) compare(b *strings.Builder, n *condition.Compare) error {
 	if n.RightField != nil {
 		base += "_val"
 	}
-	c.predicate(b, base, checkText(n), p.eval)
+	text := checkText(n)
+	if name, ok := c.named[text]; ok {
+		b.WriteString(name + "()")
+		return nil
+	}
+	c.named[text] = c.predicate(b, base, text, p.eval)
 	return nil
 }
 
@@ -257,11 +266,16 @@ func (c *compiler) nativeEq(b *strings.Builder, n *condition.Compare) bool {
 	if s.str == nil {
 		s.box, s.str = newStringBox()
 	}
-	name := c.funcName(fieldBase(&n.Field))
-	c.opts = append(c.opts, expr.Function(name, func(...any) (any, error) {
-		return s.stringValue()
-	}, new(func() string)))
-	c.checks = append(c.checks, Check{Func: name, Text: fieldText(&n.Field)})
+	text := fieldText(&n.Field)
+	name, ok := c.named[text]
+	if !ok {
+		name = c.funcName(fieldBase(&n.Field))
+		c.named[text] = name
+		c.opts = append(c.opts, expr.Function(name, func(...any) (any, error) {
+			return s.stringValue()
+		}, new(func() string)))
+		c.checks = append(c.checks, Check{Func: name, Text: text})
+	}
 	if c.afterNot {
 		fmt.Fprintf(b, "(%s() == %q)", name, lit)
 	} else {
