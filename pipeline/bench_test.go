@@ -94,7 +94,9 @@ type noEngine struct{}
 func (noEngine) Process(*event.Event, func(ruleset.Match)) {}
 
 // BenchmarkPipeline measures the cost per event of source -> engine (the
-// full default ruleset) -> alert sinks (discarded). The no-rules variants
+// full default ruleset) -> alert sinks (discarded), over a hand-made host
+// mix and over the recorded demo intrusion (exec-heavy, alerting; its
+// alerts are marshalled and written to discarding sinks). The no-rules variants
 // isolate the pipeline's own overhead, without and with the live queue (the
 // queued one reports the events the engine goroutine could not keep up with
 // as drops/event). allocs/op is per event.
@@ -103,12 +105,18 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mix := benchMix()
+	mix, demo := benchMix(), demoEvents(b)
 	for _, bc := range []struct {
 		name  string
+		evs   []*event.Event
 		rules bool
 		queue int
-	}{{"default-rules", true, 0}, {"no-rules", false, 0}, {"no-rules-queued", false, 4096}} {
+	}{
+		{"default-rules", mix, true, 0},
+		{"default-rules-demo-capture", demo, true, 0},
+		{"no-rules", mix, false, 0},
+		{"no-rules-queued", mix, false, 4096},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var eng Engine = noEngine{}
 			if bc.rules {
@@ -118,7 +126,7 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 				eng = e
 			}
-			src := &loopSource{evs: mix, n: b.N}
+			src := &loopSource{evs: bc.evs, n: b.N}
 			p := New(src, eng, Options{QueueLen: bc.queue, AlertLog: discard{}, Outputs: []sink.Sink{discard{}}})
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -300,3 +300,33 @@ func FuzzReplay(f *testing.F) {
 		}
 	})
 }
+
+func TestDemoCaptureReads(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "capture", "demo.jsonl.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	hdr, evs, err := ReadCapture(f, "demo.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr.Version != CaptureVersion || len(evs) < 1000 {
+		t.Fatalf("demo capture: version %d, %d events", hdr.Version, len(evs))
+	}
+	nobody := 0
+	for i, ev := range evs {
+		if ev.Proc == nil {
+			t.Fatalf("event %d has no process", i)
+		}
+		if i > 0 && ev.Num <= evs[i-1].Num {
+			t.Fatalf("event %d out of order", i)
+		}
+		if ev.Proc.UserName == "nobody" {
+			nobody++
+		}
+	}
+	if nobody == 0 {
+		t.Error("no event of the script's nobody user")
+	}
+}
