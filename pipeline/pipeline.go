@@ -201,7 +201,7 @@ func (p *Pipeline) SetRawEvents(on bool) { p.raw.Store(on) }
 // ctx is done. On return everything the source delivered has been
 // evaluated, every alert written, the sinks and recorder closed. It returns
 // nil on a clean stop (end of a capture or ctx done), else the source's or
-// the recorder's error.
+// the recorder's error. Run is called once per Pipeline.
 func (p *Pipeline) Run(ctx context.Context) error {
 	defer close(p.done)
 	ctx, p.cancel = context.WithCancel(ctx)
@@ -450,7 +450,7 @@ func (p *Pipeline) TakeBatch() Batch {
 	return b
 }
 
-// Stats are the pipeline's counters since Run started.
+// Stats are the pipeline's counters since New (Start).
 type Stats struct {
 	Start, At time.Time
 	// Events counts events evaluated, ByType by event type.
