@@ -2,6 +2,7 @@ package ruleset
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -153,8 +154,47 @@ func NewEngine(rules []*Rule, opts Options) (*Engine, error) {
 		// still repeat, toggling by name reaches the last.
 		e.byName[r.Name] = er
 	}
+	e.orderGuards()
 	e.publish()
 	return e, nil
+}
+
+// orderGuards moves, in each program, the most specific guards right after
+// the first one: a check shared by many rules (fd.typechar = f from a
+// macro) usually holds, while one few rules share (fd.name startswith
+// /etc/cron) usually fails, and the sooner a rule fails the less it costs.
+// The first guard stays, as it links runs of rules (see linkRuns). Order
+// never changes a result: every guard must hold.
+func (e *Engine) orderGuards() {
+	share := map[*pred]int{}
+	for _, r := range e.rules {
+		for _, g := range r.prog.guards {
+			for _, p := range g {
+				share[p]++
+			}
+		}
+	}
+	cost := func(g guard) (multi bool, shared int) {
+		for _, p := range g {
+			shared = max(shared, share[p])
+		}
+		return len(g) > 1, shared
+	}
+	for _, r := range e.rules {
+		gs := r.prog.guards
+		if len(gs) < 3 {
+			continue
+		}
+		rest := gs[1:]
+		sort.SliceStable(rest, func(i, j int) bool {
+			mi, si := cost(rest[i])
+			mj, sj := cost(rest[j])
+			if mi != mj {
+				return !mi
+			}
+			return si < sj
+		})
+	}
 }
 
 // publish rebuilds the index from the rules' enabled flags. Callers hold
