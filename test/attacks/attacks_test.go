@@ -2,6 +2,9 @@ package attacks
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ttpwatch/ttpwatch/ruleset"
 )
 
 // attackCase is one live action and the alert it must raise.
@@ -46,6 +51,9 @@ type attackCase struct {
 	after string
 	// action replaces script for cases a shell cannot perform.
 	action func(l *lab, bin string) error
+	// container runs the script in a cgroup named like a docker container's
+	// scope, so the sensor attributes it to a container.
+	container bool
 }
 
 // python is the system interpreter; the rules see its comm, python3.
@@ -213,8 +221,6 @@ var cases = []attackCase{
 		after: "rm -f /boot/ttpwatch-attacks"},
 
 	// Privilege Escalation.
-	{rule: "Sudoers file modified", tech: "T1548.003", needs: []string{"/etc/sudoers"},
-		script: ": >> /etc/sudoers", mark: "/etc/sudoers"},
 	{rule: "Setuid or setgid bit set", tech: "T1548.001",
 		script: "cp /bin/true {tmp}/suid; chmod u+s {tmp}/suid", mark: "suid"},
 	{rule: "Dangerous file capability set", tech: "T1548", needs: []string{"setcap"},
@@ -396,6 +402,76 @@ var cases = []attackCase{
 		script: "script -qc 'bash -c true' /dev/null > /dev/null", mark: "www-data"},
 	{rule: "Package install hook fetched or piped remote code", tech: "T1195.001", shells: []string{"npm"}, needs: []string{"curl"},
 		script: "{bin}/npm -c 'curl -s {url}/x > /dev/null'", mark: "curl"},
+	// Inside a "container" (a docker-<id>.scope cgroup, see lab.inContainer).
+	{rule: "Namespace entered from a container", tech: "T1611", container: true, needs: []string{"nsenter"},
+		script: "nsenter -t $$ -m true", mark: "nsenter"},
+	{rule: "Filesystem mounted from inside a container", tech: "T1611", container: true,
+		script: "mkdir -p {tmp}/m; mount -t tmpfs ttpw {tmp}/m; umount {tmp}/m", after: "umount {tmp}/m 2>/dev/null; true"},
+	{rule: "Container runtime socket used from a container", tech: "T1611", container: true, needs: []string{"curl"},
+		script: "curl -s -m 1 --unix-socket /var/run/docker.sock http://localhost/containers/json; true", mark: "docker.sock"},
+	{rule: "Container or orchestrator discovery from a container", tech: "T1613", container: true,
+		script: "cat /proc/1/cgroup > /dev/null", mark: "/proc/1/cgroup"},
+	{rule: "Kubernetes service account token read", tech: "T1528", container: true,
+		script: "[ -d /run/secrets ] || { mkdir /run/secrets && : > {dir}/created-run-secrets; }; " +
+			"mkdir -p /run/secrets/kubernetes.io/serviceaccount; echo t > /run/secrets/kubernetes.io/serviceaccount/token; " +
+			"cat /run/secrets/kubernetes.io/serviceaccount/token > /dev/null",
+		mark:  "serviceaccount/token",
+		after: "rm -rf /run/secrets/kubernetes.io; if [ -e {dir}/created-run-secrets ]; then rmdir /run/secrets; fi"},
+
+	// Kernel-facing primitives.
+	{rule: "BPF program loaded by an unexpected process", tech: "T1014", needs: []string{"python3", "amd64"},
+		script: python + ` -c '` + bpfProgLoad + `'`, mark: "python3"},
+	{rule: "Dropped program became root", tech: "T1068", needs: []string{"python3"},
+		script: "cp /usr/bin/python3 {shm}/pysuid; chmod 4755 {shm}/pysuid; " +
+			`setpriv --reuid=65534 --regid=65534 --clear-groups -- {shm}/pysuid -c "import os;os.setuid(0)"; rm -f {shm}/pysuid`,
+		mark: "pysuid", after: "rm -f {shm}/pysuid"},
+	{rule: "SSH agent socket used by root on behalf of another login", tech: "T1563.001",
+		needs: []string{"python3", "/proc/self/loginuid"}, script: agentHijack, mark: "agent.1",
+		after: "rm -rf /tmp/ssh-ttpwatch-attacks"},
+	{rule: "Udev rule written", tech: "T1546.017", needs: []string{"/etc"},
+		script: "[ -d /etc/udev/rules.d ] || { mkdir -p /etc/udev/rules.d && : > {dir}/created-udev; }; " +
+			"echo '#' > /etc/udev/rules.d/99-ttpwatch-attacks.rules; rm -f /etc/udev/rules.d/99-ttpwatch-attacks.rules",
+		mark:  "99-ttpwatch-attacks.rules",
+		after: "rm -f /etc/udev/rules.d/99-ttpwatch-attacks.rules; if [ -e {dir}/created-udev ]; then rmdir /etc/udev/rules.d; fi"},
+	{rule: "Keyboard input device read", tech: "T1056.001",
+		script: "[ -d /dev/input ] || { mkdir /dev/input && : > {dir}/created-input; }; " +
+			"echo x > /dev/input/event-ttpwatch; cat /dev/input/event-ttpwatch > /dev/null; rm -f /dev/input/event-ttpwatch",
+		mark:  "event-ttpwatch",
+		after: "rm -f /dev/input/event-ttpwatch; if [ -e {dir}/created-input ]; then rmdir /dev/input; fi"},
+	{rule: "Audio or video device opened", tech: "T1123",
+		script: "[ -d /dev/snd ] || { mkdir /dev/snd && : > {dir}/created-snd; }; " +
+			"echo x > /dev/snd/pcmC9D9c; cat /dev/snd/pcmC9D9c > /dev/null; rm -f /dev/snd/pcmC9D9c",
+		mark:  "pcmC9D9c",
+		after: "rm -f /dev/snd/pcmC9D9c; if [ -e {dir}/created-snd ]; then rmdir /dev/snd; fi"},
+	{rule: "Sudoers file modified", tech: "T1548.003",
+		script: "[ -d /etc/sudoers.d ] || { mkdir /etc/sudoers.d && : > {dir}/created-sudoers-d; }; " +
+			": > /etc/sudoers.d/ttpwatch-attacks; rm -f /etc/sudoers.d/ttpwatch-attacks",
+		mark:  "ttpwatch-attacks",
+		after: "rm -f /etc/sudoers.d/ttpwatch-attacks; if [ -e {dir}/created-sudoers-d ]; then rmdir /etc/sudoers.d; fi"},
+}
+
+// bpfProgLoad is Python that loads a two-instruction socket filter
+// (r0 = 0; exit) through bpf(BPF_PROG_LOAD) and closes it.
+const bpfProgLoad = `import ctypes,struct,os;` +
+	`i=ctypes.create_string_buffer(struct.pack("<BBhiBBhi",0xb7,0,0,0,0x95,0,0,0));` +
+	`g=ctypes.create_string_buffer(b"GPL");` +
+	`a=ctypes.create_string_buffer(struct.pack("<IIQQIIQ",1,2,ctypes.addressof(i),ctypes.addressof(g),0,0,0),128);` +
+	`fd=ctypes.CDLL(None).syscall(321,5,a,128);fd>=0 and os.close(fd)`
+
+// agentHijack listens on a fake agent socket, then connects to it from a
+// root shell whose audit login uid is another user's (1000), as root does
+// when it borrows a logged-in user's forwarded agent.
+const agentHijack = `mkdir -p /tmp/ssh-ttpwatch-attacks
+` + python + ` -c 'import socket,sys,time;s=socket.socket(socket.AF_UNIX);s.bind(sys.argv[1]);s.listen(1);time.sleep(5)' /tmp/ssh-ttpwatch-attacks/agent.1 &
+L=$!
+sleep 0.5
+sh -c 'echo 1000 > /proc/self/loginuid; exec ` + python + ` -c "import socket,sys;socket.socket(socket.AF_UNIX).connect(sys.argv[1])" /tmp/ssh-ttpwatch-attacks/agent.1'
+kill $L`
+
+// notLive lists rules without a live case, with the reason.
+var notLive = map[string]string{
+	"Kernel module loaded": "init_module/finit_module tracepoints are absent on kernels without " +
+		"module support for them, and loading a real module is not a safe action",
 }
 
 // execEmptyArgv executes path with an empty argument vector, as PwnKit
@@ -408,6 +484,25 @@ func execEmptyArgv(path string) error {
 	var ws syscall.WaitStatus
 	_, err = syscall.Wait4(pid, &ws, 0, nil)
 	return err
+}
+
+// newContainerCgroup creates a cgroup v2 directory named like a docker
+// container's systemd scope; processes moved into it are attributed to a
+// container by the sensor's cgroup-path parsing.
+func newContainerCgroup() (string, error) {
+	root := "/sys/fs/cgroup/unified"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+		root = "/sys/fs/cgroup"
+		if _, err := os.Stat(filepath.Join(root, "cgroup.procs")); err != nil {
+			return "", fmt.Errorf("no cgroup v2 hierarchy")
+		}
+	}
+	id := make([]byte, 32)
+	if _, err := rand.Read(id); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "docker-"+hex.EncodeToString(id)+".scope")
+	return dir, os.Mkdir(dir, 0o755)
 }
 
 // missing returns the first requirement of c this host lacks.
@@ -462,13 +557,22 @@ func TestAttacks(t *testing.T) {
 			if c.after != "" {
 				defer func() { _ = exec.Command("/bin/sh", "-c", l.expand(c.after, bin)).Run() }()
 			}
+			script := c.script
+			if c.container {
+				cg, err := newContainerCgroup()
+				if err != nil {
+					t.Skipf("cannot make a container cgroup: %v", err)
+				}
+				defer func() { _ = os.Remove(cg) }()
+				script = "echo $$ > " + filepath.Join(cg, "cgroup.procs") + "\n" + script
+			}
 			start := time.Now().Add(-time.Second).UnixNano()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if c.action != nil {
 				err = c.action(l, bin)
 			} else {
-				err = l.detach(ctx, c.user, l.expand(c.script, bin))
+				err = l.detach(ctx, c.user, l.expand(script, bin))
 			}
 			if err != nil {
 				t.Fatalf("action: %v", err)
@@ -519,5 +623,27 @@ func TestSeedRuleRootDoesNotFire(t *testing.T) {
 	}
 	if a := l.w.find(seed, s.evtTime(), nil); a == nil {
 		t.Errorf("seed rule did not fire for the non-root sentinel")
+	}
+}
+
+// TestEveryRuleHasALiveCase keeps the suite complete: each default rule has a
+// live case or a stated reason why it cannot have one.
+func TestEveryRuleHasALiveCase(t *testing.T) {
+	rs, err := ruleset.LoadDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, c := range cases {
+		have[c.rule] = true
+	}
+	for _, r := range rs.Rules {
+		if !have[r.Name] && notLive[r.Name] == "" {
+			t.Errorf("rule %q has no live case in test/attacks", r.Name)
+		}
+		delete(have, r.Name)
+	}
+	for name := range have {
+		t.Errorf("live case for %q, which is not a default rule", name)
 	}
 }
