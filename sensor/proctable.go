@@ -147,6 +147,17 @@ func (t *ProcTable) Seed() error {
 			p.Parent = seen[p.Ppid]
 		}
 	}
+	// A pid reused while /proc was being read can close a loop (A's parent
+	// read as the old pid 50, pid 50 read as A's new child); ancestor walks
+	// must end, so cut the link that closes it.
+	for _, p := range seen {
+		for a, n := p.Parent, 0; a != nil; a, n = a.Parent, n+1 {
+			if a == p || n > len(seen) {
+				p.Parent = nil
+				break
+			}
+		}
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for pid, p := range seen {

@@ -2,6 +2,7 @@ package sensor
 
 import (
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -353,5 +354,48 @@ func BenchmarkForkExecExit(b *testing.B) {
 		tab.Fork(parent, pid, pid, ts)
 		tab.Exec(task(pid, 100, 1000, "ls", ts), x)
 		tab.Exit(pid, 0, ts)
+	}
+}
+
+func TestSeedBreaksParentLoops(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/stat", []byte("btime 1700000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 50 and 100 claim each other as parent, as a pid reused mid-scan can
+	// make /proc say.
+	for _, pp := range [][2]int{{50, 100}, {100, 50}, {200, 100}} {
+		d := dir + "/" + strconv.Itoa(pp[0])
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		stat := strconv.Itoa(pp[0]) + " (sh) S " + strconv.Itoa(pp[1]) + " 1 1 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 100 3133440 389 18446744073709551615 1 2 3 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 1 2 3 4 5 6 7 0\n"
+		status := "Name:\tsh\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nNSpid:\t" + strconv.Itoa(pp[0]) + "\n"
+		for name, data := range map[string]string{"stat": stat, "status": status, "cmdline": "sh\x00", "cgroup": "0::/\n"} {
+			if err := os.WriteFile(d+"/"+name, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tab, err := NewProcTable(ProcTableConfig{ProcRoot: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Seed(); err != nil {
+		t.Fatal(err)
+	}
+	if tab.Len() != 3 {
+		t.Fatalf("seeded %d processes, want 3", tab.Len())
+	}
+	for _, p := range tab.Snapshot() {
+		n := 0
+		for a := p.Parent; a != nil; a = a.Parent {
+			if n++; n > 3 {
+				t.Fatalf("pid %d: ancestry does not end", p.Pid)
+			}
+		}
+	}
+	if tab.Get(200).Parent != tab.Get(100) {
+		t.Error("a link outside the loop was cut")
 	}
 }
