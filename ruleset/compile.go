@@ -363,7 +363,8 @@ type guard []*pred
 
 // clause is a candidate guard with a rough selectivity score: 0 for checks
 // that hold for most events of the rule's types (evt.type, evt.dir), 1 for
-// bool fields, exists and !=, 2 for other comparisons.
+// weak ones (bool fields, exists, !=, ordering, fd kinds, result codes,
+// container.id), 2 for the rest (names, paths, arguments, lists).
 type clause struct {
 	preds []*pred
 	score int
@@ -402,11 +403,19 @@ func (c *compiler) clauseOf(n condition.Node) (clause, bool) {
 	return clause{}, false
 }
 
+// weakFields are fields whose checks most events of a rule's types pass.
+var weakFields = map[string]bool{
+	"fd.typechar": true, "fd.type": true, "fd.l4proto": true, "fd.sockfamily": true,
+	"evt.res": true, "evt.rawres": true, "evt.failed": true, "container.id": true,
+	"fd.num": true, "user.uid": true, "proc.tty": true,
+}
+
 func checkScore(n *condition.Compare) int {
 	switch {
 	case n.Field.Name == "evt.type" || n.Field.Name == "evt.dir":
 		return 0
-	case n.Op == "exists" || n.Op == "!=":
+	case n.Op == "exists" || n.Op == "!=" || n.Op == "<" || n.Op == "<=" || n.Op == ">" || n.Op == ">=",
+		weakFields[n.Field.Name]:
 		return 1
 	}
 	if f, ok := event.Lookup(n.Field.Name); ok && f.Type == event.Bool {
