@@ -16,10 +16,11 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 QUICK=${BENCH_QUICK:-0}
 BIN=bench/bin            # not /tmp: binaries there trip the scratch-space rules
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ttpbench.XXXXXX")
+WORK=$PWD/$BIN/last-run # logs of this run, kept for a look afterwards
+rm -rf "$WORK"
+mkdir -p "$WORK"
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
-trap 'rm -rf "$WORK"' EXIT
 
 if [ "$QUICK" = 1 ]; then
 	BENCHTIME=300ms ROUNDS=3 GETPPID=300000 OPENCLOSE=60000 EXECS=300 REDIS_N=30000
@@ -36,7 +37,6 @@ skip() { # section metric why
 }
 
 say "build"
-mkdir -p "$BIN"
 if ! $GO build -o "$BIN/" ./bench/cmd/...; then
 	echo "bench: the benchmark programs do not build; nothing measured" >&2
 	exit 1
@@ -120,6 +120,6 @@ header="# ttpwatch benchmarks
 \`make bench\` ($mode) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown):
 Linux $(uname -r), $(nproc) × $cpu, $($GO env GOVERSION). Ratios are medians of
 interleaved runs in this one run; on a shared VM compare them, not absolute numbers."
-say "results (also in bench/results.md)"
+say "results (also in bench/results.md; logs in $BIN/last-run/)"
 echo
 "$BIN/report" table -results "$ROWS" -o bench/results.md -header "$header"

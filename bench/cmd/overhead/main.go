@@ -135,6 +135,7 @@ func run(c config) ([]results.Row, error) {
 	ns := make([][numSetups][]float64, len(c.workloads))
 	rps := map[string]*[numSetups][]float64{}
 	var redisTests []string
+	var problems []string
 	sensorHooks := 0
 	for round := 1; round <= c.rounds; round++ {
 		for s := none; s < numSetups; s++ {
@@ -144,9 +145,12 @@ func run(c config) ([]results.Row, error) {
 			for pid, n := range ttpproc.ForeignHooks(os.Getpid()) {
 				foreign[pid] = max(foreign[pid], n)
 			}
+			// a failing setup costs its own measurements, not the run's:
+			// the problem goes in the table and the rounds go on
 			stop, hooks, err := begin(c, s, spec, syscalls, round)
 			if err != nil {
-				return rows, err
+				problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
+				continue
 			}
 			if s == sensor {
 				sensorHooks = hooks
@@ -154,8 +158,8 @@ func run(c config) ([]results.Row, error) {
 			for i, w := range c.workloads {
 				v, err := runLoop(c.loops, w.name, w.n)
 				if err != nil {
-					stop()
-					return rows, err
+					problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
+					continue
 				}
 				ns[i][s] = append(ns[i][s], v)
 				fmt.Fprintf(os.Stderr, "round %d %-14s %-15s %10.1f ns/op\n", round, setupNames[s], w.label, v)
@@ -163,8 +167,7 @@ func run(c config) ([]results.Row, error) {
 			if rd != nil && s != empty {
 				got, err := rd.bench(c.redisBench, c.redisN)
 				if err != nil {
-					stop()
-					return rows, err
+					problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
 				}
 				for _, t := range got {
 					if rps[t.name] == nil {
@@ -176,7 +179,7 @@ func run(c config) ([]results.Row, error) {
 				}
 			}
 			if err := stop(); err != nil {
-				return rows, err
+				problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
 			}
 		}
 	}
@@ -190,7 +193,7 @@ func run(c config) ([]results.Row, error) {
 		for s := range numSetups {
 			med[s] = results.Median(ns[i][s])
 		}
-		how := fmt.Sprintf("median of %d: none %.0f ns/op", len(ns[i][none]), med[none])
+		how := fmt.Sprintf("medians of %d/%d/%d runs (none/empty/sensor): none %.0f ns/op", len(ns[i][none]), len(ns[i][empty]), len(ns[i][sensor]), med[none])
 		if spec != nil {
 			rows = append(rows, results.Row{Section: "overhead", Metric: w.label + ": empty programs / none",
 				Measured: ratio(med[empty], med[none]), Note: fmt.Sprintf("%s, empty %.0f ns/op", how, med[empty])})
@@ -206,6 +209,9 @@ func run(c config) ([]results.Row, error) {
 			Measured: fmt.Sprintf("%.1f%%", 100*with/without), Target: "≥ 92%",
 			Note: fmt.Sprintf("median of %d: %s req/s without, %s with the sensor (-n %d -P 1)",
 				len(rps[t][none]), results.Grouped(without), results.Grouped(with), c.redisN)})
+	}
+	for _, p := range problems {
+		rows = append(rows, results.Row{Section: "overhead", Metric: "problem", Measured: "-", Note: p})
 	}
 	if len(foreign) > 0 {
 		var pids []string

@@ -132,7 +132,7 @@ func drops(c config) ([]results.Row, error) {
 	if err := p.WaitStats(1, 10*time.Second); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, logPath)
 	}
-	_, before, n0 := p.Stats()
+	_, before, _ := p.Stats()
 	start := time.Now()
 	summary, err := runLoadgen(c)
 	if err != nil {
@@ -140,7 +140,7 @@ func drops(c config) ([]results.Row, error) {
 	}
 	elapsed := time.Since(start)
 	// let the pipeline drain and print a line covering the end of the load
-	if err := p.WaitStats(n0+int(elapsed/time.Second)+2, elapsed+30*time.Second); err != nil {
+	if err := p.WaitStatsAfter(time.Now().Add(time.Second), 30*time.Second); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, logPath)
 	}
 	hwm, hwmErr := ttpproc.PeakRSS(p.Pid())

@@ -27,7 +27,8 @@ type Proc struct {
 	mu    sync.Mutex
 	first Stats // the first stats line, the zero Stats until one arrives
 	last  Stats
-	lines int // stats lines seen
+	lines int       // stats lines seen
+	at    time.Time // when the last one arrived
 }
 
 // Start runs bin with args, stdout discarded and stderr copied to log (if
@@ -63,6 +64,7 @@ func (p *Proc) line(text string) {
 	}
 	p.last = s
 	p.lines++
+	p.at = time.Now()
 	p.mu.Unlock()
 }
 
@@ -133,6 +135,24 @@ func (p *Proc) WaitStats(n int, timeout time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("no stats line from ttpwatch within %v (is --stats supported?)", timeout)
+}
+
+// WaitStatsAfter waits for a stats line that arrives after t.
+func (p *Proc) WaitStatsAfter(t time.Time, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		at := p.at
+		p.mu.Unlock()
+		if at.After(t) {
+			return nil
+		}
+		if ended, err := p.Exited(); ended {
+			return fmt.Errorf("ttpwatch exited before printing stats: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("no stats line from ttpwatch within %v", timeout)
 }
 
 // WaitReady waits until the process holds BPF links (its hooks are

@@ -124,6 +124,9 @@ while :; do sleep 0.05; done`
 	if n != 2 || first.Events != 10 || last.Events != 25 || last.DropTotal("kernel", "queue") != 5 {
 		t.Errorf("Stats = %+v, %+v, %d", first, last, n)
 	}
+	if err := p.WaitStatsAfter(time.Now(), 300*time.Millisecond); err == nil {
+		t.Error("WaitStatsAfter(now) returned though no line came after now")
+	}
 	if err := p.Stop(5 * time.Second); err != nil {
 		t.Errorf("Stop: %v", err)
 	}
