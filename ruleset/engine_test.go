@@ -369,3 +369,18 @@ func TestEngineFalcoStyleRules(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineSkipsOtherSources(t *testing.T) {
+	rules := testRules(t, [3]string{"sys", "proc.name = chattr", "notice"}, [3]string{"k8s", "proc.name = chattr", "notice"})
+	rules[1].Source = "k8s_audit"
+	e, err := NewEngine(rules, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := process(e, testEvents()["exec"]); !slices.Equal(got, []string{"sys"}) {
+		t.Errorf("fired %q", got)
+	}
+	if len(e.Rules()) != 1 || e.SetEnabled("k8s", true) == nil {
+		t.Error("a k8s_audit rule is in the engine")
+	}
+}
