@@ -214,17 +214,21 @@ func (l *Live) SetTypes(types []event.Type) error {
 	if l.closed {
 		return errors.New("live sensor is closed")
 	}
+	var drop []link.Link
 	for name, lk := range l.links {
 		sys, ok := strings.CutPrefix(name, "syscalls/sys_enter_")
 		if !ok {
 			sys, ok = strings.CutPrefix(name, "syscalls/sys_exit_")
 		}
 		if ok && !need[sys] {
-			lk.Close()
+			drop = append(drop, lk)
 			delete(l.links, name)
 		}
 	}
 	var errs []error
+	if err := closeLinks(drop); err != nil {
+		errs = append(errs, err)
+	}
 	for sys := range need {
 		// exit first: an enter without its exit would leave a pending slot
 		for _, dir := range []string{"exit", "enter"} {
@@ -369,6 +373,23 @@ func (l *Live) handle(d *decoder, kind int, ev *event.Event) bool {
 	return l.want.Load()&(1<<ev.Type) != 0
 }
 
+// closeLinks detaches links concurrently: each detach of a tracepoint
+// waits for an RCU grace period (tens of ms), which one after the other
+// made detaching every hook take seconds.
+func closeLinks(links []link.Link) error {
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	for i, lk := range links {
+		wg.Go(func() {
+			if err := lk.Close(); err != nil {
+				errs[i] = fmt.Errorf("detach a hook: %w", err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // exitCode turns a wait status (procexit's Res, as the kernel keeps it) into
 // an exit code: the code of a normal exit, 128+signal for a killed process,
 // as shells report it.
@@ -389,10 +410,12 @@ func (l *Live) Close() error {
 	}
 	l.closed = true
 	var errs []error
-	for name, lk := range l.links {
-		if err := lk.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("detach %s: %w", name, err))
-		}
+	all := make([]link.Link, 0, len(l.links))
+	for _, lk := range l.links {
+		all = append(all, lk)
+	}
+	if err := closeLinks(all); err != nil {
+		errs = append(errs, err)
 	}
 	clear(l.links)
 	if l.rd != nil {
