@@ -25,9 +25,9 @@ const (
 
 // Options configure an Engine.
 type Options struct {
-	// MinPriority drops rules less urgent than it (Debug, the zero value's
-	// opposite, keeps everything; the zero value Emergency keeps only
-	// Emergency rules, so set it explicitly — DefaultOptions does).
+	// MinPriority starts rules less urgent than it disabled. Debug keeps
+	// every rule; beware that the zero value, Emergency, keeps only
+	// Emergency rules: start from DefaultOptions.
 	MinPriority Priority
 	// Matching is MatchAll (default) or MatchFirst.
 	Matching Matching
