@@ -43,6 +43,10 @@ type LiveConfig struct {
 	// PollInterval bounds how long a record can wait in the ring buffer
 	// while the kernel batches wakeups; 0 means 20ms.
 	PollInterval time.Duration
+	// RingSize is the ring buffer's size in bytes, a power of two of at
+	// least a page; 0 means 16 MiB. It is most of the sensor's memory once
+	// a burst has touched it, and what absorbs bursts without drops.
+	RingSize uint32
 }
 
 // DropStats counts what the live source lost.
@@ -103,6 +107,12 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	spec, err := loadSensorBPF()
 	if err != nil {
 		return nil, fmt.Errorf("read the embedded eBPF object: %w", err)
+	}
+	if n := cfg.RingSize; n != 0 {
+		if n < uint32(os.Getpagesize()) || n&(n-1) != 0 {
+			return nil, fmt.Errorf("ring buffer size %d: want a power of two of at least %d", n, os.Getpagesize())
+		}
+		spec.Maps["events"].MaxEntries = n
 	}
 	if err := spec.Variables["self_tgid"].Set(cfg.SelfPid); err != nil {
 		return nil, fmt.Errorf("configure the eBPF object: %w", err)

@@ -716,7 +716,10 @@ func TestLiveNeedsRootMessage(t *testing.T) {
 func TestLiveCountsKernelDrops(t *testing.T) {
 	requireBPF(t)
 	tab, _ := NewProcTable(ProcTableConfig{})
-	l, err := NewLive(LiveConfig{Table: tab, Types: []event.Type{event.TypeOpenat}})
+	if _, err := NewLive(LiveConfig{Table: tab, RingSize: 3 << 20}); err == nil {
+		t.Error("a ring size that is not a power of two was accepted")
+	}
+	l, err := NewLive(LiveConfig{Table: tab, Types: []event.Type{event.TypeOpenat}, RingSize: 4 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -724,7 +727,7 @@ func TestLiveCountsKernelDrops(t *testing.T) {
 	if d := l.Drops(); d.Kernel != 0 {
 		t.Fatalf("drops before any event: %+v", d)
 	}
-	// 100,000 openat records of ~400 bytes overflow the 16 MiB ring
+	// 100,000 openat records of ~400 bytes overflow a 4 MiB ring
 	cmd, err := actionCmd("loop", os.TempDir(), []string{"TTPW_LOOP=open+close", "TTPW_N=100000"})
 	if err != nil {
 		t.Fatal(err)
