@@ -104,11 +104,6 @@ func setupLog(o *runOptions, headless bool) (func(), error) {
 	return closeFn, nil
 }
 
-// kernelDrops adapts the live source's drop counters to the pipeline's.
-type kernelDrops struct{ *sensor.Live }
-
-func (k kernelDrops) Drops() uint64 { d := k.Live.Drops(); return d.Kernel + d.Malformed }
-
 func runLive(cmd *cobra.Command, o *runOptions) error {
 	return runSensor(cmd, o, "")
 }
@@ -146,7 +141,8 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 		slog.Warn("hooks not available on this kernel", "hooks", strings.Join(missing, " "))
 	}
 	popts := pipeline.Options{
-		QueueLen: 1 << 16,
+		KernelDrops: func() uint64 { d := live.Drops(); return d.Kernel + d.Malformed },
+		QueueLen: 16384, // ~10 MB: absorbs engine hiccups without growing the RSS
 		OnRulesChanged: func(types []event.Type) {
 			if err := live.SetTypes(typesFor(types)); err != nil {
 				slog.Error("re-attach hooks after a rule change", "err", err)
@@ -160,22 +156,16 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 		}
 		popts.Recorder = rec
 	}
-	return runPipeline(cmd, o, kernelDrops{live}, eng, table, popts, "live")
+	return runPipeline(cmd, o, live, eng, table, popts, "live")
 }
 
 // runPipeline opens the sinks, starts the pipeline and either the interface
 // or the headless loop, and stops cleanly on SIGINT/SIGTERM.
 func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *ruleset.Engine, procs *sensor.ProcTable, popts pipeline.Options, sourceName string) error {
-	headless := o.json || popts.Recorder != nil && !o.json && false
-	if o.json || popts.Recorder != nil {
-		headless = true
-	}
+	headless := o.json || popts.Recorder != nil
 	host, _ := os.Hostname()
 	popts.Hostname = host
 	if o.alertsLog != "" {
-		if err := os.MkdirAll(filepath.Dir(o.alertsLog), 0o750); err != nil {
-			return fmt.Errorf("cannot create the alert log's directory %s: %w; choose another with --alerts-log or run as root", filepath.Dir(o.alertsLog), err)
-		}
 		alog, err := sink.OpenAlertLog(o.alertsLog)
 		if err != nil {
 			return err
@@ -190,6 +180,7 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	popts.Headless = headless
 	p := pipeline.New(src, eng, popts)
 	if headless {
 		slog.Info("ttpwatch running", "source", sourceName, "rules_enabled", countEnabled(eng), "alerts_log", o.alertsLog)

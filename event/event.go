@@ -8,6 +8,7 @@ package event
 
 import (
 	"net/netip"
+	"strings"
 	"sync/atomic"
 )
 
@@ -304,10 +305,23 @@ func (e *Event) Reset() {
 	*e = Event{}
 }
 
-// Clone returns a deep-enough copy of e that stays valid after the pipeline
-// reuses e. The process entry is shared: it is owned by the process table and
-// never mutated after publication except for ExitTime/ExitCode.
+// OwnStrings replaces the event's argument strings with private copies.
+// Sources decode strings over buffers they reuse for the next record, so an
+// event kept beyond the call that delivered it must own its strings.
+func (e *Event) OwnStrings() {
+	e.Path = strings.Clone(e.Path)
+	e.Path2 = strings.Clone(e.Path2)
+	e.PathRaw = strings.Clone(e.PathRaw)
+	e.FSType = strings.Clone(e.FSType)
+	e.Sock.UnixPath = strings.Clone(e.Sock.UnixPath)
+}
+
+// Clone returns a copy of e that stays valid after the source and the
+// pipeline reuse e: its strings are its own. The process entry is shared: the
+// process table owns it and never mutates it after publication except for
+// ExitTime/ExitCode.
 func (e *Event) Clone() *Event {
 	c := *e
+	c.OwnStrings()
 	return &c
 }

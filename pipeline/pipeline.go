@@ -12,7 +12,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +92,9 @@ type Options struct {
 	// between internal drop alerts.
 	BatchEvery     time.Duration
 	DropAlertEvery time.Duration
+	// Headless is set when no interface reads the batches (--json, record):
+	// alerts then go to the sinks only, and no ui ring overflows.
+	Headless bool
 	// KernelDrops reports the source's own losses (failed kernel ring
 	// reservations, undecodable records). When nil, a source with a
 	// Drops() uint64 method is asked.
@@ -290,7 +292,7 @@ func (p *Pipeline) process(ev *event.Event) {
 		// Raw mode is a view the user turns on; its copies are the one
 		// per-event allocation of the pipeline.
 		c := *ev
-		detachStrings(&c)
+		c.OwnStrings()
 		p.events.Push(c)
 	}
 	p.eng.Process(ev, p.emitFn)
@@ -298,11 +300,8 @@ func (p *Pipeline) process(ev *event.Event) {
 
 func (p *Pipeline) onMatch(m ruleset.Match) {
 	d := ruleset.NewAlert(m, p.opt.Hostname)
-	// The alert outlives the event: its strings must not point into the
-	// source's reused buffers.
-	if d.Event != nil {
-		detachStrings(d.Event)
-	}
+	// The alert outlives the event (NewAlert's clone owns its strings); the
+	// field values must not point into the source's reused buffers either.
 	d.Output = strings.Clone(d.Output)
 	for k, v := range d.OutputFields {
 		if s, ok := v.(string); ok {
@@ -314,7 +313,7 @@ func (p *Pipeline) onMatch(m ruleset.Match) {
 
 // deliver hands an alert to the alert log, then the outputs, then the ui.
 func (p *Pipeline) deliver(d *ruleset.Detection) {
-	line, err := json.Marshal(d)
+	line, err := d.JSON()
 	if err != nil {
 		p.sinkError(fmt.Errorf("encode alert %q: %w", d.Rule.Name, err))
 		return
@@ -325,7 +324,9 @@ func (p *Pipeline) deliver(d *ruleset.Detection) {
 			p.sinkError(err)
 		}
 	}
-	p.alerts.Push(d)
+	if !p.opt.Headless {
+		p.alerts.Push(d)
+	}
 	p.deliverMu.Unlock()
 	p.nAlerts.Add(1)
 }

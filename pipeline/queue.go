@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -109,12 +108,3 @@ func arenaString(buf *[]byte, s string) string {
 	return unsafe.String(&(*buf)[start], len(s))
 }
 
-// detachStrings gives ev heap copies of the strings a source may reuse, for
-// an event kept beyond the pipeline's call (alerts, the raw-event ring).
-func detachStrings(ev *event.Event) {
-	ev.Path = strings.Clone(ev.Path)
-	ev.Path2 = strings.Clone(ev.Path2)
-	ev.PathRaw = strings.Clone(ev.PathRaw)
-	ev.FSType = strings.Clone(ev.FSType)
-	ev.Sock.UnixPath = strings.Clone(ev.Sock.UnixPath)
-}
