@@ -107,4 +107,3 @@ func arenaString(buf *[]byte, s string) string {
 	*buf = append(*buf, s...)
 	return unsafe.String(&(*buf)[start], len(s))
 }
-
