@@ -1,6 +1,7 @@
 package ruleset
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
@@ -24,6 +25,10 @@ type evalEnv struct {
 	// one heap object each).
 	predChunk []pred
 	slotChunk []slot
+
+	// failures counts program runs that failed (a panic inside the VM);
+	// atomic because the ui reads it.
+	failures atomic.Uint64
 }
 
 const chunkSize = 128
@@ -100,6 +105,7 @@ guards:
 	}
 	out, err := e.vm.Run(prog, nil)
 	if err != nil {
+		e.failures.Add(1)
 		return false
 	}
 	b, _ := out.(bool)

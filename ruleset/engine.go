@@ -114,6 +114,7 @@ type Engine struct {
 
 	idx     atomic.Pointer[index]
 	version atomic.Uint64
+	errors  atomic.Uint64
 
 	mu       sync.Mutex // serialises writers: toggles and OnChange
 	onChange []func()
@@ -242,6 +243,17 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 	if ev.Type >= event.NumTypes {
 		return
 	}
+	// A field accessor that panics on some odd event must not take the
+	// pipeline down: the event's remaining rules are skipped and counted
+	// (Errors). A panic in emit is the caller's and is not recovered.
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(emitPanic); ok {
+				panic(r.(emitPanic).v)
+			}
+			e.errors.Add(1)
+		}
+	}()
 	ix := e.idx.Load()
 	b := &ix.byType[ev.Type]
 	if len(b.always) == 0 && b.byName == nil {
@@ -279,12 +291,30 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 		}
 		r.hits.Add(1)
 		r.lastHit.Store(ev.Time)
-		emit(Match{Rule: r.rule, Event: ev})
+		e.emit(emit, Match{Rule: r.rule, Event: ev})
 		if e.opts.Matching == MatchFirst {
 			return
 		}
 	}
 }
+
+// emitPanic carries a panic raised by the caller's emit through Process's
+// recover, which re-raises it.
+type emitPanic struct{ v any }
+
+func (e *Engine) emit(emit func(Match), m Match) {
+	defer func() {
+		if r := recover(); r != nil {
+			panic(emitPanic{r})
+		}
+	}()
+	emit(m)
+}
+
+// Errors returns how many evaluations a panic in a field accessor cut short
+// (a bug to report): in a guard it skips the event's remaining rules, inside
+// a program that rule only.
+func (e *Engine) Errors() uint64 { return e.errors.Load() + e.env.failures.Load() }
 
 // SetEnabled enables or disables the named rule.
 func (e *Engine) SetEnabled(name string, on bool) error {

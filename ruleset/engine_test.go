@@ -384,3 +384,31 @@ func TestEngineSkipsOtherSources(t *testing.T) {
 		t.Error("a k8s_audit rule is in the engine")
 	}
 }
+
+func TestEngineRecoversAccessorPanic(t *testing.T) {
+	e, err := NewEngine(engineRules(t), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, p := range e.env.preds {
+		if strings.HasPrefix(key, "proc.args contains") {
+			p.slot, p.fn = nil, func() bool { panic("accessor bug") }
+		}
+	}
+	if got := process(e, testEvents()["exec"]); !slices.Equal(got, []string{"exec any"}) {
+		t.Errorf("fired %q before the panicking check", got)
+	}
+	if e.Errors() != 1 {
+		t.Errorf("Errors = %d, want 1", e.Errors())
+	}
+	// The engine keeps working, and a panic in emit is the caller's.
+	if got := process(e, testEvents()["open"]); len(got) != 2 {
+		t.Errorf("after a panic: %q", got)
+	}
+	defer func() {
+		if r := recover(); r != "caller" {
+			t.Errorf("emit panic: recovered %v", r)
+		}
+	}()
+	e.Process(testEvents()["open"], func(Match) { panic("caller") })
+}
