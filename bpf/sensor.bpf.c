@@ -302,6 +302,11 @@ static long walk_step(u64 i, struct walk_ctx *w)
 		w->vm = (struct vfsmount *)((void *)up + bpf_core_field_offset(struct mount, mnt));
 		return 0;
 	}
+	/* no room left in the string area: the walk is cut */
+	if (w->off + NAME_CAP > DATA_MASK) {
+		w->flags |= FL_TRUNC;
+		return 1;
+	}
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
 	const u8 *name = BPF_CORE_READ(d, d_name.name);
 	long n = bpf_probe_read_kernel_str(&w->base[w->off & DATA_MASK], NAME_CAP, name);
@@ -309,7 +314,9 @@ static long walk_step(u64 i, struct walk_ctx *w)
 		w->flags |= FL_TRUNC;
 		return 1;
 	}
-	w->off += n;
+	/* masked: keeps the range the verifier tracks fixed, so the loop
+	 * converges after one step (offsets stay below DATA_MASK anyway) */
+	w->off = (w->off + n) & DATA_MASK;
 	/* a pseudo or disconnected dentry (memfd, pipe, deleted directory):
 	 * its own name is all there is */
 	if (d == parent)
