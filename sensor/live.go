@@ -121,7 +121,8 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("the kernel rejected the eBPF programs (report this with `uname -r`): %+v", ve)
+			// the end of the verifier's log says why; all of it is pages
+			return nil, fmt.Errorf("this kernel's verifier rejected ttpwatch's eBPF programs (please report it with `uname -r`; ttpwatch replay FILE works meanwhile): %+.20v", ve)
 		}
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 			return nil, fmt.Errorf("load the eBPF programs: %w (%s)", err, errNeedRoot)
@@ -323,7 +324,8 @@ func bootOffset() int64 {
 
 // Run drains the ring buffer until ctx is done or the source is closed,
 // decoding every record into one reused event and handing it to emit. The
-// event and its strings are valid only until emit returns.
+// event and its strings are valid only until emit returns. One Run at a
+// time.
 func (l *Live) Run(ctx context.Context, emit func(*event.Event)) error {
 	d := newDecoder(bootOffset())
 	var rec ringbuf.Record
