@@ -89,10 +89,10 @@ func formatField(b *strings.Builder, f *FieldRef) {
 	b.WriteString(f.Name)
 	if f.HasArg {
 		b.WriteByte('[')
-		if f.Arg == "" || strings.ContainsRune(f.Arg, ']') || f.Arg[0] == '"' || f.Arg[0] == '\'' {
-			quote(b, f.Arg)
-		} else {
+		if isBareArg(f.Arg) {
 			b.WriteString(f.Arg)
+		} else {
+			quote(b, f.Arg)
 		}
 		b.WriteByte(']')
 	}
@@ -107,6 +107,19 @@ func formatValue(b *strings.Builder, v Value) {
 		return
 	}
 	b.WriteString(v.Text)
+}
+
+// isBareArg reports whether a field argument can be written unquoted.
+func isBareArg(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isArgByte(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // isBare reports whether s can be written without quotes.

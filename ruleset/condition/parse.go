@@ -299,15 +299,23 @@ func (p *parser) fieldRest(name string, start int) FieldRef {
 		if p.i < len(p.src) && (p.src[p.i] == '"' || p.src[p.i] == '\'') {
 			f.Arg = p.quoted()
 		} else {
-			end := strings.IndexByte(p.src[p.i:], ']')
-			if end < 0 {
+			// libsinsp's bare argument: no blanks, quotes or brackets
+			// (quote an argument that needs them).
+			j := p.i
+			for j < len(p.src) && isArgByte(p.src[j]) {
+				j++
+			}
+			if j == len(p.src) {
 				p.errAt(open, "unbalanced bracket: '[' of field %s is never closed", name)
 			}
-			if end == 0 {
-				p.errAt(open, "empty argument for field %s: write %s[ARG]", name, name)
+			if j == p.i {
+				if p.src[j] == ']' {
+					p.errAt(open, "empty argument for field %s: write %s[ARG]", name, name)
+				}
+				p.errAt(j, "unexpected %s in the argument of field %s (quote an argument with blanks, quotes or brackets)", p.describe(), name)
 			}
-			f.Arg = p.src[p.i : p.i+end]
-			p.i += end
+			f.Arg = p.src[p.i:j]
+			p.i = j
 		}
 		if p.i >= len(p.src) || p.src[p.i] != ']' {
 			p.errAt(p.i, "expected ']' closing the argument of field %s", name)
@@ -550,6 +558,15 @@ func (p *parser) number(op string) Value {
 	}
 	p.i = j
 	return Value{At: p.base + Pos(start), Text: s[start:j]}
+}
+
+// isArgByte reports whether c may appear in an unquoted field argument.
+func isArgByte(c byte) bool {
+	switch c {
+	case '[', ']', '"', '\'':
+		return false
+	}
+	return !isBlank(c)
 }
 
 // isBareByte reports whether c may appear in an unquoted value; libsinsp's
