@@ -8,6 +8,7 @@ package ruleset_test
 // ruleset.
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/ttpwatch/ttpwatch/attack"
 	"github.com/ttpwatch/ttpwatch/event"
 	"github.com/ttpwatch/ttpwatch/ruleset"
+	"github.com/ttpwatch/ttpwatch/sensor"
 )
 
 const fixtureDir = "testdata/rules"
@@ -433,7 +435,9 @@ func readFixture(path string) (*fixture, error) {
 }
 
 // TestRuleFixtures runs every rule's fixture: each fires event must make the
-// rule fire and each quiet event must not. A rule without a fixture file, a
+// rule fire and each quiet event must not, both as built and after a round
+// trip through the capture format and the replay source (the events are
+// then replayed records, as a recorded attack would be). A rule without a fixture file, a
 // fixture without both kinds of cases, and a fixture naming no rule all fail.
 func TestRuleFixtures(t *testing.T) {
 	rs := loadDefaults(t)
@@ -479,24 +483,74 @@ func TestRuleFixtures(t *testing.T) {
 			if len(f.Fires) == 0 || len(f.Quiet) == 0 {
 				t.Fatalf("%s: need at least one fires and one quiet case (have %d, %d)", path, len(f.Fires), len(f.Quiet))
 			}
-			run := func(kind string, i int, s *eventSpec, want bool) {
-				ev, err := b.event(s)
-				if err != nil {
-					t.Errorf("%s %s[%d]: %v", path, kind, i, err)
-					return
+			// Build every case once; the same events then run directly and
+			// as a replayed capture.
+			type fixtureCase struct {
+				kind string
+				i    int
+				spec *eventSpec
+				want bool
+				ev   *event.Event
+			}
+			var fcs []fixtureCase
+			add := func(kind string, specs []eventSpec, want bool) {
+				for i := range specs {
+					ev, err := b.event(&specs[i])
+					if err != nil {
+						t.Errorf("%s %s[%d]: %v", path, kind, i, err)
+						continue
+					}
+					fcs = append(fcs, fixtureCase{kind, i, &specs[i], want, ev})
 				}
+			}
+			add("fires", f.Fires, true)
+			add("quiet", f.Quiet, false)
+			check := func(how string, fc fixtureCase, ev *event.Event) {
 				got := map[string]bool{}
 				eng.Process(ev, func(m ruleset.Match) { got[m.Rule.Name] = true })
-				if got[r.Name] != want {
-					t.Errorf("%s %s[%d] (%s): rule fired = %v, want %v\n  event: %s %s cmdline=%q fd.name path=%q\n  fired: %v",
-						path, kind, i, s.Note, got[r.Name], want, ev.Type, ev.Proc.Comm, ev.Proc.Cmdline, ev.Path, sortedKeys(got))
+				if got[r.Name] != fc.want {
+					t.Errorf("%s %s[%d] (%s, %s): rule fired = %v, want %v\n  event: %s %s cmdline=%q path=%q\n  fired: %v",
+						path, fc.kind, fc.i, how, fc.spec.Note, got[r.Name], fc.want, ev.Type, ev.Proc.Comm, ev.Proc.Cmdline, ev.Path, sortedKeys(got))
 				}
 			}
-			for i := range f.Fires {
-				run("fires", i, &f.Fires[i], true)
+			for _, fc := range fcs {
+				check("direct", fc, fc.ev)
 			}
-			for i := range f.Quiet {
-				run("quiet", i, &f.Quiet[i], false)
+			// The capture round trip: record the events, replay them through
+			// the sensor's replay source, expect the same verdicts.
+			capture := filepath.Join(t.TempDir(), "fixture.jsonl")
+			out, err := os.Create(capture)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := sensor.NewRecorder(out, false)
+			for _, fc := range fcs {
+				if err := rec.Write(fc.ev); err != nil {
+					t.Fatalf("record %s: %v", path, err)
+				}
+			}
+			if err := rec.Close(); err != nil {
+				t.Fatalf("record %s: %v", path, err)
+			}
+			if err := out.Close(); err != nil {
+				t.Fatal(err)
+			}
+			rp, err := sensor.OpenReplay(capture, 0)
+			if err != nil {
+				t.Fatalf("replay %s: %v", path, err)
+			}
+			n := 0
+			err = rp.Run(context.Background(), func(ev *event.Event) {
+				if n < len(fcs) {
+					check("replayed", fcs[n], ev)
+				}
+				n++
+			})
+			if err != nil {
+				t.Fatalf("replay %s: %v", path, err)
+			}
+			if n != len(fcs) {
+				t.Errorf("replay %s: %d events, recorded %d", path, n, len(fcs))
 			}
 		})
 	}
