@@ -304,10 +304,17 @@ func TestEngineGuardsAgree(t *testing.T) {
 			p.guards = nil
 			bare[r.Name] = p
 		}
+		first, err := NewEngine(rules, Options{MinPriority: Debug, Matching: MatchFirst})
+		if err != nil {
+			t.Fatal(err)
+		}
 		total := 0
 		for i, ev := range evs {
 			got := map[string]bool{}
 			e.Process(ev, func(m Match) { got[m.Rule.Name] = true })
+			var gotFirst []string
+			first.Process(ev, func(m Match) { gotFirst = append(gotFirst, m.Rule.Name) })
+			var wantFirst []string
 			for _, r := range rules {
 				want := r.Enabled && bare[r.Name].Match(ev)
 				if got[r.Name] != want {
@@ -315,7 +322,13 @@ func TestEngineGuardsAgree(t *testing.T) {
 				}
 				if want {
 					total++
+					if wantFirst == nil {
+						wantFirst = []string{r.Name}
+					}
 				}
+			}
+			if !slices.Equal(gotFirst, wantFirst) {
+				t.Errorf("%s: event %d: first match %q, want %q", name, i, gotFirst, wantFirst)
 			}
 		}
 		if total == 0 {
