@@ -185,8 +185,24 @@ struct {
 
 /* ttpwatch's own tgid, set by the loader: its syscalls are not traced. */
 const volatile u32 self_tgid = 0;
+/* When ttpwatch runs in a child pid namespace (a container), self_tgid is
+ * its pid there and these name that namespace (nsfs device and inode). */
+const volatile u64 self_ns_dev = 0;
+const volatile u64 self_ns_ino = 0;
 /* Wake the reader only when this much is pending; it also polls. */
 const volatile u64 wake_bytes = 65536;
+
+/* is_self reports whether the current task belongs to ttpwatch. */
+static __always_inline bool is_self(void)
+{
+	if (self_ns_ino) {
+		struct bpf_pidns_info ns = {};
+		if (bpf_get_ns_current_pid_tgid(self_ns_dev, self_ns_ino, &ns, sizeof(ns)))
+			return false; /* not in ttpwatch's namespace */
+		return ns.tgid == self_tgid;
+	}
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
 
 static __always_inline void count_drop(void)
 {
@@ -447,8 +463,7 @@ static __always_inline int do_enter(struct sys_enter_ctx *ctx, u32 type, int nar
 				    int p1, int d1, int p2, int d2, int s3, int sa,
 				    int sal, int fdp)
 {
-	u64 pt = bpf_get_current_pid_tgid();
-	if ((pt >> 32) == self_tgid)
+	if (is_self())
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct sysrec *r = bpf_task_storage_get(&pending, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

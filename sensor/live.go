@@ -72,6 +72,8 @@ type Live struct {
 	unavailable map[string]bool
 	closed      bool
 
+	selfHostPid uint32 // our pid as records name it, 0 when unknown
+
 	want      atomic.Uint64 // bit per event.Type: emitted types
 	malformed atomic.Uint64
 	progIDs   []ebpf.ProgramID
@@ -114,7 +116,8 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		}
 		spec.Maps["events"].MaxEntries = n
 	}
-	if err := spec.Variables["self_tgid"].Set(cfg.SelfPid); err != nil {
+	inChildNS, err := setSelf(spec, cfg.SelfPid)
+	if err != nil {
 		return nil, fmt.Errorf("configure the eBPF object: %w", err)
 	}
 	coll, err := ebpf.NewCollection(spec)
@@ -130,6 +133,11 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		return nil, fmt.Errorf("load the eBPF programs: %w", err)
 	}
 	l := &Live{cfg: cfg, coll: coll, table: cfg.Table, links: map[string]link.Link{}, unavailable: map[string]bool{}}
+	if !inChildNS {
+		// records carry host pids; in a child namespace ours is unknown,
+		// and the kernel side already drops our syscalls
+		l.selfHostPid = cfg.SelfPid
+	}
 	for _, p := range coll.Programs {
 		if info, err := p.Info(); err == nil {
 			if id, ok := info.ID(); ok {
@@ -154,6 +162,26 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// initPidNSIno is the inode number of the host's (initial) pid namespace.
+const initPidNSIno = 0xEFFFFFFC
+
+// setSelf tells the programs which process is ttpwatch. In a child pid
+// namespace (a container) our pid is not the kernel's, so the programs also
+// get the namespace to translate in.
+func setSelf(spec *ebpf.CollectionSpec, pid uint32) (inChildNS bool, err error) {
+	if err := spec.Variables["self_tgid"].Set(pid); err != nil {
+		return false, err
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil || st.Ino == initPidNSIno {
+		return false, nil // the host's namespace, or no way to tell: pids are the kernel's
+	}
+	if err := spec.Variables["self_ns_dev"].Set(uint64(st.Dev)); err != nil {
+		return false, err
+	}
+	return true, spec.Variables["self_ns_ino"].Set(st.Ino)
 }
 
 // checkPrivileges fails early with advice when neither root nor the BPF
@@ -379,7 +407,7 @@ func (l *Live) handle(d *decoder, kind int, ev *event.Event) bool {
 	default:
 		ev.Proc = l.table.Resolve(ti)
 	}
-	if ti.Pid == l.cfg.SelfPid {
+	if l.selfHostPid != 0 && ti.Pid == l.selfHostPid {
 		return false
 	}
 	return l.want.Load()&(1<<ev.Type) != 0

@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ttpwatch/ttpwatch/event"
 )
 
 // The live integration tests re-execute the test binary with
@@ -200,6 +203,52 @@ var childActions = map[string]func(){
 		}
 		if err := unix.Unmount("mnt", unix.MNT_DETACH); err != nil {
 			fail("umount", err)
+		}
+		os.Exit(0)
+	},
+	"selfns": func() {
+		// In a new pid namespace (pid 1 here): run the sensor, open a
+		// marker ourselves and have /bin/cat open another; print what the
+		// sensor saw of the two.
+		tab, _ := NewProcTable(ProcTableConfig{})
+		l, err := NewLive(LiveConfig{Table: tab, Types: []event.Type{event.TypeOpenat}})
+		if err != nil {
+			fail("NewLive", err)
+		}
+		self, other := make(chan struct{}, 1), make(chan struct{}, 1)
+		go l.Run(context.Background(), func(e *event.Event) {
+			switch {
+			case strings.HasSuffix(e.Path, "/marker-self"):
+				select {
+				case self <- struct{}{}:
+				default:
+				}
+			case strings.HasSuffix(e.Path, "/marker-other"):
+				select {
+				case other <- struct{}{}:
+				default:
+				}
+			}
+		})
+		_ = os.WriteFile("marker-self", nil, 0o644)
+		_ = os.WriteFile("marker-other", nil, 0o644)
+		if _, err := os.ReadFile("marker-self"); err != nil {
+			fail("read marker", err)
+		}
+		if err := exec.Command("/bin/cat", "marker-other").Run(); err != nil {
+			fail("cat", err)
+		}
+		select {
+		case <-other:
+		case <-time.After(10 * time.Second):
+			fmt.Print("other-not-seen")
+			os.Exit(0)
+		}
+		select {
+		case <-self:
+			fmt.Print("self-seen")
+		default:
+			fmt.Print("ok")
 		}
 		os.Exit(0)
 	},

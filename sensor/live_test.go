@@ -739,3 +739,22 @@ func TestLiveCountsKernelDrops(t *testing.T) {
 		t.Errorf("kernel drops after overflowing the ring: %d, want at least 10000", d.Kernel)
 	}
 }
+
+// TestLiveIgnoresItselfInPidNamespace runs the sensor in a child pid
+// namespace, where its pid is not the kernel's: it must still ignore its own
+// syscalls and see another process's.
+func TestLiveIgnoresItselfInPidNamespace(t *testing.T) {
+	requireBPF(t)
+	cmd, err := actionCmd("selfns", testDir(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, cmd.Stderr)
+	}
+	if string(out) != "ok" {
+		t.Errorf("sensor in a pid namespace: %s", out)
+	}
+}

@@ -185,6 +185,8 @@ const (
 	sensorBPFProgTwExec           = "tw_exec"
 	sensorBPFProgTwExit           = "tw_exit"
 	sensorBPFProgTwFork           = "tw_fork"
+	sensorBPFVarSelfNsDev         = "self_ns_dev"
+	sensorBPFVarSelfNsIno         = "self_ns_ino"
 	sensorBPFVarSelfTgid          = "self_tgid"
 	sensorBPFVarWakeBytes         = "wake_bytes"
 )
@@ -350,6 +352,8 @@ type sensorBPFMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type sensorBPFVariableSpecs struct {
+	SelfNsDev *ebpf.VariableSpec `ebpf:"self_ns_dev"`
+	SelfNsIno *ebpf.VariableSpec `ebpf:"self_ns_ino"`
 	SelfTgid  *ebpf.VariableSpec `ebpf:"self_tgid"`
 	WakeBytes *ebpf.VariableSpec `ebpf:"wake_bytes"`
 }
@@ -393,6 +397,8 @@ func (m *sensorBPFMaps) Close() error {
 //
 // It can be passed to loadSensorBPFObjects or ebpf.CollectionSpec.LoadAndAssign.
 type sensorBPFVariables struct {
+	SelfNsDev *ebpf.Variable `ebpf:"self_ns_dev"`
+	SelfNsIno *ebpf.Variable `ebpf:"self_ns_ino"`
 	SelfTgid  *ebpf.Variable `ebpf:"self_tgid"`
 	WakeBytes *ebpf.Variable `ebpf:"wake_bytes"`
 }
