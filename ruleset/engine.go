@@ -237,8 +237,8 @@ func (e *Engine) publish() {
 // Process evaluates ev against the enabled rules that can match its type
 // (and its proc.name, for rules that require one), in load order, and calls
 // emit for each match (only the first with MatchFirst). ev and the Match
-// are valid only during emit. It allocates nothing, and must not be called
-// from two goroutines at once.
+// are valid only during emit (which must not be nil). It allocates
+// nothing, and must not be called from two goroutines at once.
 func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 	if ev.Type >= event.NumTypes {
 		return
