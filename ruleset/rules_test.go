@@ -655,3 +655,19 @@ func TestSplitArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesNameTheirEventTypes keeps every default rule indexable: a rule
+// whose condition admits every event type would be evaluated for all events
+// (Falco warns about such rules too).
+func TestRulesNameTheirEventTypes(t *testing.T) {
+	rs := loadDefaults(t)
+	eng, err := ruleset.NewEngine(rs.Rules, ruleset.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range eng.Rules() {
+		if n := len(st.Program.Types); n == 0 || n >= int(event.NumTypes)-1 {
+			t.Errorf("rule %q: condition admits %d event types; name the evt.type it needs", st.Rule.Name, n)
+		}
+	}
+}
