@@ -114,8 +114,15 @@ func userDir(t *testing.T, acct account) string {
 // see.
 func asUser(t *testing.T, acct account, script string) string {
 	t.Helper()
-	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.Dir = acct.home
+	return asUserIn(t, acct, acct.home, script)
+}
+
+// asUserIn is asUser in directory dir; args become $1, $2… of the script
+// (they pass bytes a shell could not quote).
+func asUserIn(t *testing.T, acct account, dir, script string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("/bin/sh", append([]string{"-c", script, "sh"}, args...)...)
+	cmd.Dir = dir
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + acct.home, "USER=" + testUser, "LANG=C"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: acct.uid, Gid: acct.gid}}
 	out, err := cmd.CombinedOutput()

@@ -8,6 +8,9 @@
 //
 //	sudo go test ./test/e2e/ -v
 //
+// TTPWATCH_BIN=/path/to/ttpwatch tests that binary instead of building
+// this checkout.
+//
 // They create the unprivileged user ttpw-e2e when it is missing (and leave
 // it for the next run) because the seed rule fires only for non-root users.
 package e2e
@@ -52,10 +55,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	workRoot = dir
-	ttpwatchBin = filepath.Join(dir, "ttpwatch")
-	build := exec.Command("go", "build", "-o", ttpwatchBin, "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		buildErr = fmt.Errorf("go build ../..: %w\n%s", err, out)
+	// TTPWATCH_BIN tests a binary built elsewhere (a release, a CI
+	// artefact); by default the tests build this checkout.
+	if ttpwatchBin = os.Getenv("TTPWATCH_BIN"); ttpwatchBin == "" {
+		ttpwatchBin = filepath.Join(dir, "ttpwatch")
+		build := exec.Command("go", "build", "-o", ttpwatchBin, "../..")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build ../..: %w\n%s", err, out)
+		}
 	}
 	return m.Run()
 }
