@@ -40,7 +40,7 @@ shot() {
 sleep 3 # let the replay finish and the interface settle
 keys 1; keys G; shot feed
 keys Enter; shot process
-keys Escape; keys 2; keys End; shot matrix
+keys Escape; keys 2; for _ in $(seq 11); do tmux send-keys -t "$session" l; done; sleep 0.7; shot matrix
 keys 3; shot rules
 keys 4; shot processes
 keys '?'; shot help
