@@ -142,7 +142,7 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 	}
 	popts := pipeline.Options{
 		KernelDrops: func() uint64 { d := live.Drops(); return d.Kernel + d.Malformed },
-		QueueLen: 16384, // ~10 MB: absorbs engine hiccups without growing the RSS
+		QueueLen:    16384, // ~10 MB: absorbs engine hiccups without growing the RSS
 		OnRulesChanged: func(types []event.Type) {
 			if err := live.SetTypes(typesFor(types)); err != nil {
 				slog.Error("re-attach hooks after a rule change", "err", err)
