@@ -282,7 +282,11 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 			en = &keyed[ki]
 			ki++
 		}
-		if !e.env.eval(en.guards, en.prog) {
+		guards := en.guards
+		if en.lead != nil {
+			guards = guards[1:] // the lead held
+		}
+		if !e.env.eval(guards, en.prog) {
 			continue
 		}
 		r := en.r
