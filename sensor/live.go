@@ -44,8 +44,8 @@ type LiveConfig struct {
 	// while the kernel batches wakeups; 0 means 20ms.
 	PollInterval time.Duration
 	// RingSize is the ring buffer's size in bytes, a power of two of at
-	// least a page; 0 means 16 MiB. It is most of the sensor's memory once
-	// a burst has touched it, and what absorbs bursts without drops.
+	// least a page; 0 means 8 MiB. The reader maps it twice, so it costs
+	// twice its size in resident memory; it is what absorbs bursts.
 	RingSize uint32
 }
 
