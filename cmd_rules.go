@@ -263,7 +263,7 @@ func newRulesShowCommand() *cobra.Command {
 			}
 			fmt.Fprintf(w, "desc:      %s\n", esc(r.Desc))
 			fmt.Fprintf(w, "output:    %s\n", esc(r.Output))
-			fmt.Fprintf(w, "\ncondition:\n  %s\n", esc(strings.TrimSpace(r.Condition)))
+			fmt.Fprintf(w, "\ncondition:\n%s\n", indentEscaped(strings.TrimSpace(r.Condition)))
 			if len(r.Exceptions) > 0 {
 				fmt.Fprintln(w, "\nexceptions:")
 				for _, e := range r.Exceptions {
@@ -293,4 +293,14 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// indentEscaped escapes each line of a multi-line text for the terminal and
+// indents it, keeping the author's line breaks.
+func indentEscaped(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = "  " + termsafe.Escape(l, 0)
+	}
+	return strings.Join(lines, "\n")
 }
