@@ -12,11 +12,11 @@ import (
 )
 
 func TestParseNsOp(t *testing.T) {
-	if v, err := parseNsOp("493.5 ns/op\n"); err != nil || v != 493.5 {
-		t.Errorf("parseNsOp = %v, %v", v, err)
+	if w, c, err := parseNsOp("493.5 ns/op 196.4 cpu-ns/op\n"); err != nil || w != 493.5 || c != 196.4 {
+		t.Errorf("parseNsOp = %v, %v, %v", w, c, err)
 	}
-	for _, bad := range []string{"", "493.5", "x ns/op", "0 ns/op", "1 ns/op extra", "5 ms/op"} {
-		if _, err := parseNsOp(bad); err == nil {
+	for _, bad := range []string{"", "493.5 ns/op", "x ns/op 1 cpu-ns/op", "0 ns/op 1 cpu-ns/op", "1 ns/op 2 cpu-ns/op extra", "5 ms/op 1 cpu-ns/op", "5 ns/op 1 ns/op"} {
+		if _, _, err := parseNsOp(bad); err == nil {
 			t.Errorf("parseNsOp(%q) accepted it", bad)
 		}
 	}

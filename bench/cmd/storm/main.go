@@ -123,7 +123,7 @@ func drops(c config) ([]results.Row, error) {
 	stopped := false
 	defer func() {
 		if !stopped {
-			p.Stop(10 * time.Second)
+			p.Stop(30 * time.Second)
 		}
 	}()
 	if _, err := p.WaitReady(60*time.Second, 500*time.Millisecond); err != nil {
@@ -145,7 +145,7 @@ func drops(c config) ([]results.Row, error) {
 	}
 	hwm, hwmErr := ttpproc.PeakRSS(p.Pid())
 	stopped = true
-	if err := p.Stop(15 * time.Second); err != nil {
+	if err := p.Stop(30 * time.Second); err != nil {
 		return nil, fmt.Errorf("%w (log: %s)", err, logPath)
 	}
 	_, after, _ := p.Stats() // the final line printed on exit

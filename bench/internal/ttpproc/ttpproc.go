@@ -29,6 +29,9 @@ type Proc struct {
 	last  Stats
 	lines int       // stats lines seen
 	at    time.Time // when the last one arrived
+	// running is set by the log line ttpwatch prints once its signal
+	// handler is installed and its pipeline starts.
+	running bool
 }
 
 // Start runs bin with args, stdout discarded and stderr copied to log (if
@@ -52,8 +55,18 @@ func Start(bin string, args []string, log io.Writer) (*Proc, error) {
 	return p, nil
 }
 
+// RunningMark is in the log line ttpwatch prints when it is up: after its
+// hooks are attached and its SIGINT/SIGTERM handler installed.
+const RunningMark = `msg="ttpwatch running"`
+
 // line takes one line of stderr.
 func (p *Proc) line(text string) {
+	if strings.Contains(text, RunningMark) {
+		p.mu.Lock()
+		p.running = true
+		p.mu.Unlock()
+		return
+	}
 	s, ok := ParseStats(text)
 	if !ok {
 		return
@@ -156,14 +169,34 @@ func (p *Proc) WaitStatsAfter(t time.Time, timeout time.Duration) error {
 }
 
 // WaitReady waits until the process holds BPF links (its hooks are
-// attached) and their number has not changed for settle, or it exits.
+// attached) and their number has not changed for settle, and until it has
+// logged that it is running (a SIGTERM before that would kill it rather
+// than stop it cleanly), or until it exits. It returns the hooks seen.
 func (p *Proc) WaitReady(timeout, settle time.Duration) (int, error) {
-	return WaitReady(p.Pid(), timeout, settle, func() error {
+	deadline := time.Now().Add(timeout)
+	alive := func() error {
 		if ended, err := p.Exited(); ended {
 			return fmt.Errorf("ttpwatch exited during startup (%v); see its log", err)
 		}
 		return nil
-	})
+	}
+	n, err := WaitReady(p.Pid(), timeout, settle, alive)
+	if err != nil {
+		return n, err
+	}
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		running := p.running
+		p.mu.Unlock()
+		if running {
+			return n, nil
+		}
+		if err := alive(); err != nil {
+			return n, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return n, fmt.Errorf("ttpwatch attached its hooks but did not log %s within %v", RunningMark, timeout)
 }
 
 // Stop sends SIGTERM (ttpwatch flushes, detaches and exits 0), then SIGKILL

@@ -107,7 +107,8 @@ func TestSelfReadings(t *testing.T) {
 
 func TestStartParsesStatsAndStops(t *testing.T) {
 	// a stand-in for ttpwatch: prints two stats lines, then waits for TERM
-	script := `echo "ttpwatch stats: 10 events (1.0/s), 0 alerts (0.0/s), drops kernel=0 queue=0" >&2
+	script := `echo 'time=x level=INFO msg="ttpwatch running" source=live' >&2
+echo "ttpwatch stats: 10 events (1.0/s), 0 alerts (0.0/s), drops kernel=0 queue=0" >&2
 echo "noise" >&2
 echo "ttpwatch stats: 25 events (1.5/s), 1 alerts (0.1/s), drops kernel=2 queue=3" >&2
 trap 'exit 0' TERM
@@ -119,6 +120,12 @@ while :; do sleep 0.05; done`
 	}
 	if err := p.WaitStats(2, 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	p.mu.Lock()
+	running := p.running
+	p.mu.Unlock()
+	if !running {
+		t.Error("the running log line was not noticed")
 	}
 	first, last, n := p.Stats()
 	if n != 2 || first.Events != 10 || last.Events != 25 || last.DropTotal("kernel", "queue") != 5 {
