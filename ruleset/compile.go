@@ -334,10 +334,19 @@ func (c *compiler) checkFunc(n *condition.Compare) (*pred, error) {
 	}
 	if len(left.xf) == 0 && !left.anyAncestor {
 		p := c.env.newPred(pred{slot: left.slot, test: test})
-		switch n.Op {
-		case "contains", "startswith", "endswith":
-			if left.typ == event.String {
-				p.need = bigramMask(n.Values[0].Text)
+		if left.typ == event.String && len(n.Values) == 1 && !n.List {
+			switch n.Op {
+			case "contains":
+				p.kind, p.lit = kindContains, n.Values[0].Text
+			case "startswith":
+				p.kind, p.lit = kindPrefix, n.Values[0].Text
+			case "endswith":
+				p.kind, p.lit = kindSuffix, n.Values[0].Text
+			case "=", "==":
+				p.kind, p.lit = kindEqual, n.Values[0].Text
+			}
+			if p.kind != kindTest && p.kind != kindEqual {
+				p.need = bigramMask(p.lit)
 			}
 		}
 		return p, nil

@@ -1,6 +1,7 @@
 package ruleset
 
 import (
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -61,23 +62,55 @@ type pred struct {
 	// slot+test, evaluated without an intermediate closure; others use fn.
 	slot *slot
 	test func(*event.Value) bool
-	// need is the bigram filter of a literal the value must contain
-	// (contains, startswith, endswith); 0 when there is none.
+	// kind and lit inline the commonest string tests (no call through
+	// test); need is the bigram filter of a literal the value must
+	// contain (contains, startswith, endswith), 0 when there is none.
+	kind predKind
+	lit  string
 	need uint64
 	fn   func() bool
 	gen  uint64
 	val  bool
 }
 
+// predKind selects an inlined string test of a slot predicate.
+type predKind uint8
+
+const (
+	kindTest predKind = iota // call test
+	kindEqual
+	kindPrefix
+	kindSuffix
+	kindContains
+)
+
 func (p *pred) eval() bool {
 	if p.gen != p.env.gen {
-		if p.slot != nil {
-			v := p.slot.get()
-			p.val = v.OK && (p.need == 0 || p.need&^p.slot.valueBigrams() == 0) && p.test(v)
-		} else {
-			p.val = p.fn()
-		}
 		p.gen = p.env.gen
+		if p.slot == nil {
+			p.val = p.fn()
+			return p.val
+		}
+		v := p.slot.get()
+		switch {
+		case !v.OK:
+			p.val = false
+		case p.need != 0 && p.need&^p.slot.valueBigrams() != 0:
+			p.val = false
+		default:
+			switch p.kind {
+			case kindEqual:
+				p.val = v.Str == p.lit
+			case kindPrefix:
+				p.val = strings.HasPrefix(v.Str, p.lit)
+			case kindSuffix:
+				p.val = strings.HasSuffix(v.Str, p.lit)
+			case kindContains:
+				p.val = strings.Contains(v.Str, p.lit)
+			default:
+				p.val = p.test(v)
+			}
+		}
 	}
 	return p.val
 }
