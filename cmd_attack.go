@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -91,12 +90,10 @@ func printCoverage(w io.Writer, format string, cov *attack.Coverage) error {
 	rows := coverageRows(cov)
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
 		if rows == nil {
 			rows = []coverageRow{}
 		}
-		return enc.Encode(rows)
+		return writeJSON(w, rows)
 	case "markdown", "md":
 		fmt.Fprintln(w, "| Tactic | Technique | Rules |")
 		fmt.Fprintln(w, "| --- | --- | --- |")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -48,9 +47,7 @@ func newFieldsCommand() *cobra.Command {
 			w := cmd.OutOrStdout()
 			switch output {
 			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(w, rows)
 			case "text", "":
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "FIELD\tTYPE\tFILLED\tDESCRIPTION")

@@ -212,9 +212,7 @@ func newRulesListCommand() *cobra.Command {
 func printRules(w io.Writer, format string, rows []ruleJSON) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return writeJSON(w, rows)
 	case "text", "":
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ON\tPRIORITY\tRULE\tTECHNIQUES\tFILE")
@@ -303,4 +301,11 @@ func indentEscaped(s string) string {
 		lines[i] = "  " + termsafe.Escape(l, 0)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// writeJSON prints v as indented JSON, for the -o json outputs.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
