@@ -354,7 +354,7 @@ var cases = []attackCase{
 		script: python + ` -c 'import socket;s=socket.create_connection(("127.0.0.1",31337),2);s.close()'`, mark: "31337"},
 	{rule: "Tunneling tool executed", tech: "T1572", fakes: []string{"chisel"},
 		script: "{bin}/chisel client 127.0.0.1:8000 R:socks", mark: "chisel"},
-	{rule: "SSH port forwarding or SOCKS proxy", tech: "T1572", fakes: []string{"ssh"},
+	{rule: "SSH reverse tunnel or SOCKS proxy", tech: "T1572", fakes: []string{"ssh"},
 		script: "{bin}/ssh -fNR 2222:localhost:22 u@127.0.0.1", mark: "-fNR"},
 	{rule: "Socat or netcat relay", tech: "T1090.001", fakes: []string{"socat"},
 		script: "{bin}/socat TCP-LISTEN:3389,fork TCP:127.0.0.1:3389", mark: "TCP-LISTEN"},
