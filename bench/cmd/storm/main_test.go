@@ -47,3 +47,14 @@ func TestLatencyRow(t *testing.T) {
 		t.Errorf("no measurement: %+v", r)
 	}
 }
+
+func TestStatusDrops(t *testing.T) {
+	screen := "feed…\n live │ 26k ev/s │ 0 al/s │ drops k0 p12 u1.2k │ rules 157/157 │ up 00:00:09\nenter open"
+	m := statusDrops.FindStringSubmatch(screen)
+	if m == nil || m[1] != "k0 p12 u1.2k" {
+		t.Errorf("statusDrops on %q = %q", screen, m)
+	}
+	if statusDrops.MatchString("no drops here") {
+		t.Error("matched a screen without the counters")
+	}
+}

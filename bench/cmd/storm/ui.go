@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,9 @@ import (
 	"github.com/ttpwatch/ttpwatch/bench/internal/results"
 	"github.com/ttpwatch/ttpwatch/bench/internal/ttpproc"
 )
+
+// statusDrops finds the drop counters of the status line, "drops k0 p0 u12".
+var statusDrops = regexp.MustCompile(`drops (k[0-9.kM]+ p[0-9.kM]+ u[0-9.kM]+)`)
 
 // tmux drives one detached tmux session.
 type tmux struct{ session string }
@@ -92,6 +96,8 @@ func ui(c config) ([]results.Row, error) {
 	r := <-done
 	t1 := time.Now()
 	cpu1, cpuErr := ttpproc.CPUTime(pid)
+	screen, _ := t.capture()
+	uiDrops := statusDrops.FindStringSubmatch(screen)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -103,6 +109,10 @@ func ui(c config) ([]results.Row, error) {
 		pct := 100 * (cpu1 - cpu0).Seconds() / t1.Sub(t0).Seconds()
 		rows = append(rows, results.Row{Section: "ui", Metric: "ttpwatch CPU under the storm (sensor + engine + ui)",
 			Measured: fmt.Sprintf("%.0f%% of a core", pct), Note: how + "; utime+stime from /proc/PID/stat"})
+	}
+	if uiDrops != nil {
+		rows = append(rows, results.Row{Section: "ui", Metric: "drops on the status line after the storm",
+			Measured: uiDrops[1], Note: "k kernel, p pipeline queue, u ui rings (alerts and raw events the ui skipped; the alert log has them all)"})
 	}
 	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, mid-storm", lat, keyErr))
 	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, idle", idle, idleErr))
