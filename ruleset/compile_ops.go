@@ -27,6 +27,7 @@ type operand struct {
 	// anyAncestor is set for a bare ancestor field: the check holds if it
 	// holds for any ancestor (depth 1, 2, … until unavailable).
 	anyAncestor bool
+	anc         []*slot // depth d at anc[d-1], for anyAncestor
 	xf          []string        // transformers, innermost first
 	typ         event.FieldType // type after transformers
 	bufs        [2][]byte       // scratch for transformers, reused per event
@@ -84,7 +85,14 @@ func (c *compiler) operand(f *event.Field, r *condition.FieldRef) (*operand, err
 		}
 	}
 	o.xf = r.Transformers
-	if !o.anyAncestor {
+	if o.anyAncestor {
+		// One slot per depth, shared by every check on this field, so an
+		// event's ancestors are read once however many rules ask.
+		o.anc = make([]*slot, maxAncestors)
+		for d := range o.anc {
+			o.anc[d] = c.env.slot(f, event.Arg{Set: true, Index: d + 1})
+		}
+	} else {
 		o.slot = c.env.slot(f, o.arg)
 	}
 	return o, nil
@@ -162,14 +170,14 @@ func (o *operand) value() (event.Value, bool) {
 
 // at returns the value of the depth-th ancestor (bare ancestor fields).
 func (o *operand) at(depth int) (event.Value, bool) {
-	v := o.f.Get(o.env.ev, event.Arg{Set: true, Index: depth})
+	v := o.anc[depth-1].get()
 	if !v.OK {
-		return v, false
+		return event.Value{}, false
 	}
 	if len(o.xf) == 0 {
-		return v, true
+		return *v, true
 	}
-	return o.transform(v)
+	return o.transform(*v)
 }
 
 // exists is the `exists` check: the field is available.
