@@ -27,7 +27,7 @@ type operand struct {
 	// anyAncestor is set for a bare ancestor field: the check holds if it
 	// holds for any ancestor (depth 1, 2, … until unavailable).
 	anyAncestor bool
-	anc         []*slot // depth d at anc[d-1], for anyAncestor
+	anc         []*slot         // depth d at anc[d-1], for anyAncestor
 	xf          []string        // transformers, innermost first
 	typ         event.FieldType // type after transformers
 	bufs        [2][]byte       // scratch for transformers, reused per event
