@@ -147,7 +147,9 @@ func benignSteps(work string) []step {
 			return script(
 				func() (string, error) { return "", os.Mkdir(repo, 0o755) },
 				git(repo, "init", "-q"),
-				func() (string, error) { return "", os.WriteFile(filepath.Join(repo, "README"), []byte("hello\n"), 0o644) },
+				func() (string, error) {
+					return "", os.WriteFile(filepath.Join(repo, "README"), []byte("hello\n"), 0o644)
+				},
 				git(repo, "add", "README"),
 				git(repo, "commit", "-q", "-m", "first"),
 				git(work, "clone", "-q", repo, clone),
