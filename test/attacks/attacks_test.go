@@ -114,7 +114,7 @@ var cases = []attackCase{
 	{rule: "Firewall disabled or flushed", tech: "T1562.004", fakes: []string{"iptables"},
 		script: "{bin}/iptables -F", mark: "iptables -F"},
 	{rule: "File timestamps altered", tech: "T1070.006",
-		script: "touch {tmp}/stomp; touch -r /etc/hostname {tmp}/stomp", mark: "-r /etc/hostname"},
+		script: "touch {dir}/stomp; touch -r /etc/hostname {dir}/stomp", mark: "-r /etc/hostname"},
 	{rule: "Hidden file created in a scratch directory", tech: "T1564.001",
 		script: ": > /tmp/.ttpwatch-attacks-hidden; rm -f /tmp/.ttpwatch-attacks-hidden",
 		mark:   ".ttpwatch-attacks-hidden", after: "rm -f /tmp/.ttpwatch-attacks-hidden"},
