@@ -57,20 +57,22 @@ func newEvalEnv() *evalEnv {
 
 // pred is one comparison's result, computed at most once per event.
 type pred struct {
-	env *evalEnv
-	// A plain field test (no transformer, no ancestor walk, no val()) is
-	// slot+test, evaluated without an intermediate closure; others use fn.
-	slot *slot
-	test func(*event.Value) bool
+	// gen, val and env come first: a cached lookup touches only them,
+	// within the struct's first cache line.
+	gen uint64
+	val bool
 	// kind and lit inline the commonest string tests (no call through
 	// test); need is the bigram filter of a literal the value must
 	// contain (contains, startswith, endswith), 0 when there is none.
 	kind predKind
-	lit  string
+	env  *evalEnv
 	need uint64
+	// A plain field test (no transformer, no ancestor walk, no val()) is
+	// slot+test, evaluated without an intermediate closure; others use fn.
+	slot *slot
+	lit  string
+	test func(*event.Value) bool
 	fn   func() bool
-	gen  uint64
-	val  bool
 }
 
 // predKind selects an inlined string test of a slot predicate.
@@ -153,11 +155,12 @@ type slotKey struct {
 // slot caches one field (with its argument) for the current event, so the
 // rules that read proc.name all share one extraction.
 type slot struct {
+	// gen, env and val first: what a cached read touches.
+	gen uint64
 	env *evalEnv
+	val event.Value
 	f   *event.Field
 	arg event.Arg
-	gen uint64
-	val event.Value
 
 	// box is an interface value whose data word points at str: returning
 	// box to expr hands it a string without the allocation that converting
