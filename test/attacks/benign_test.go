@@ -111,7 +111,7 @@ func TestBenignWorkload(t *testing.T) {
 		if urgent[priorityOf(a)] {
 			t.Errorf("benign workload raised %s", a.line)
 		} else {
-			t.Logf("notice: %s: %s", a.Rule, a.Output)
+			t.Logf("notice: %s: %q", a.Rule, a.Output)
 		}
 	}
 }
