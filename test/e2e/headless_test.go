@@ -151,6 +151,33 @@ func TestHeadless(t *testing.T) {
 	})
 }
 
+// TestDisabledRuleDetachesHooks starts ttpwatch with the only rule on
+// userfaultfd disabled: its hooks are not attached while the exec hooks
+// are. (TestTerminal toggles the same rule live.)
+func TestDisabledRuleDetachesHooks(t *testing.T) {
+	requireSensor(t)
+	in := startHeadless(t, "--json", "--disable", userfaultfdRule)
+	held, err := heldBPF(in.cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := programNames(held.linked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range userfaultfdHooks {
+		if hasPrefix(names, h) {
+			t.Errorf("hook %s attached although %q, the only rule that needs it, is disabled", h, userfaultfdRule)
+		}
+	}
+	if !hasPrefix(names, "tw_en_execve") {
+		t.Errorf("exec hook not attached; attached programs: %v", keys(names))
+	}
+	if code := in.stop(); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+}
+
 // TestReplayMatchesLive records a live session in which the test user
 // triggers several rules, then replays the capture: the replay prints the
 // same alerts (rule and output) as the live run did.

@@ -11,6 +11,12 @@ import (
 	"time"
 )
 
+// The only default rule on userfaultfd, and its hooks' program name
+// prefixes (the kernel cuts names at 15 bytes unless it has the BTF name).
+const userfaultfdRule = "Userfaultfd used by an unprivileged process"
+
+var userfaultfdHooks = []string{"tw_en_userfault", "tw_ex_userfault"}
+
 // Functional deadlines the issue sets for the interface.
 const (
 	// alertOnScreen: an alert is on screen this soon after the action.
@@ -46,11 +52,14 @@ func TestTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Only the test user's alerts: the host may be busy with others.
+	// Only this run's alerts: the host may be busy with others, even
+	// with another run of these tests. Every command line below holds
+	// the mark.
+	filter := `user.name = "` + testUser + `" and proc.cmdline contains "` + mark + `"`
 	tm.keys("/")
-	tm.typeText(`user.name = "` + testUser + `"`)
+	tm.typeText(filter)
 	tm.keys("Enter")
-	tm.mustScreen("the filter applied", pollDeadline, has(`filter: user.name = "`+testUser+`"`))
+	tm.mustScreen("the filter applied", pollDeadline, has("filter: "+filter))
 
 	// run makes the test user run chattr +i on name in dir.
 	run := func(t *testing.T, name string, args ...string) {
@@ -186,10 +195,7 @@ func TestTerminal(t *testing.T) {
 
 	t.Run("toggling the only userfaultfd rule detaches its hooks", func(t *testing.T) {
 		tm := tm.with(t)
-		const rule = "Userfaultfd used by an unprivileged process"
-		// Prefixes: the kernel cuts program names at 15 bytes unless it
-		// has the BTF name.
-		hooks := []string{"tw_en_userfault", "tw_ex_userfault"}
+		rule, hooks := userfaultfdRule, userfaultfdHooks
 		attached := func() (map[string]bool, error) {
 			held, err := heldBPF(pid)
 			if err != nil {
