@@ -226,13 +226,16 @@ func run(c config) ([]results.Row, error) {
 		rows = append(rows, results.Row{Section: "overhead", Metric: "problem", Measured: "-", Note: p})
 	}
 	if len(foreign) > 0 {
-		var pids []string
+		var pids []int
+		most := 0
 		for pid, n := range foreign {
-			pids = append(pids, fmt.Sprintf("pid %d: %d", pid, n))
+			pids = append(pids, pid)
+			most = max(most, n)
 		}
 		slices.Sort(pids)
 		rows = append(rows, results.Row{Section: "overhead", Metric: "warning", Measured: "-",
-			Note: "other processes held BPF hooks during the run, so every setup paid for them (" + strings.Join(pids, ", ") + ")"})
+			Note: fmt.Sprintf("%d other processes held BPF hooks (up to %d each) during the run, so every setup paid for them: pids %s",
+				len(pids), most, strings.Trim(fmt.Sprint(pids), "[]"))})
 	}
 	for _, r := range rows {
 		fmt.Fprintf(os.Stderr, "%-9s %-45s %10s %8s  %s\n", r.Section, r.Metric, r.Measured, r.Target, r.Note)
