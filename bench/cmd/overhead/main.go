@@ -138,7 +138,7 @@ func run(c config) ([]results.Row, error) {
 	rps := map[string]*[numSetups][]float64{}
 	var redisTests []string
 	var problems []string
-	sensorHooks := 0
+	var hookCount [numSetups]int
 	for round := 1; round <= c.rounds; round++ {
 		for s := none; s < numSetups; s++ {
 			if s == empty && spec == nil {
@@ -154,9 +154,7 @@ func run(c config) ([]results.Row, error) {
 				problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
 				continue
 			}
-			if s == sensor {
-				sensorHooks = hooks
-			}
+			hookCount[s] = hooks
 			for i, w := range c.workloads {
 				v, vcpu, err := runLoop(c.loops, w.name, w.n)
 				if err != nil {
@@ -212,7 +210,7 @@ func run(c config) ([]results.Row, error) {
 		}
 		rows = append(rows, results.Row{Section: "overhead", Metric: w.label + ": sensor / none",
 			Measured: measured(sensor), Target: fmt.Sprintf("≤ %.2f×", w.target),
-			Note: fmt.Sprintf("%s, %s; %d hooks attached", how, perOp(sensor), sensorHooks)})
+			Note: fmt.Sprintf("%s, %s; hooks attached: empty %d, sensor %d", how, perOp(sensor), hookCount[empty], hookCount[sensor])})
 	}
 	rows = append(rows, results.Row{Section: "overhead", Metric: "empty-program setup", Measured: "-", Note: emptyNote})
 	for _, t := range redisTests {
@@ -244,7 +242,7 @@ func run(c config) ([]results.Row, error) {
 }
 
 // begin starts setup s and returns how to stop it and how many hooks the
-// sensor attached (0 for the other setups).
+// setup attached (0 for none).
 func begin(c config, s setup, spec *ebpf.CollectionSpec, syscalls []string, round int) (func() error, int, error) {
 	switch s {
 	case empty:
@@ -252,7 +250,8 @@ func begin(c config, s setup, spec *ebpf.CollectionSpec, syscalls []string, roun
 		if err != nil {
 			return nil, 0, err
 		}
-		return func() error { h.Close(); return nil }, 0, nil
+		n, _ := ttpproc.CountHooks(os.Getpid())
+		return func() error { h.Close(); return nil }, n, nil
 	case sensor:
 		logPath := filepath.Join(c.workDir, fmt.Sprintf("overhead-ttpwatch-%d.log", round))
 		log, err := os.Create(logPath)
