@@ -167,18 +167,27 @@ func pace(rate float64, stop <-chan struct{}, mk op) (int64, error) {
 			return n, nil
 		default:
 		}
-		for range batch {
+		// at low rates a batch would be a burst: run at most what is due
+		due := int64(time.Since(start)/interval) + 1
+		todo := min(max(due-n, 1), batch)
+		for range todo {
 			if err := do(); err != nil {
 				return n, err
 			}
-			n++
-			due := start.Add(time.Duration(n) * interval)
-			if ahead := time.Until(due); ahead > time.Millisecond {
-				time.Sleep(ahead)
-				break
-			} else if ahead < -time.Second {
-				start = start.Add(-ahead - time.Second)
+		}
+		n += todo
+		ahead := time.Until(start.Add(time.Duration(n) * interval))
+		switch {
+		case ahead > 0:
+			t := time.NewTimer(ahead)
+			select {
+			case <-stop:
+				t.Stop()
+				return n, nil
+			case <-t.C:
 			}
+		case ahead < -time.Second:
+			start = start.Add(-ahead - time.Second)
 		}
 	}
 }
