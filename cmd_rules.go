@@ -154,12 +154,20 @@ are printed as file:line:col: item "name": message; warnings too, marked.`,
 			for _, w := range rs.Warnings {
 				fmt.Fprintln(out, termsafe.Escape(w.String(), 0))
 			}
+			rules, macros, lists := countFrom(rs, files)
 			fmt.Fprintf(out, "%s: ok (%d rules, %d macros, %d lists)\n",
-				strings.Join(args, " "), len(rs.Rules), len(rs.Macros), len(rs.Lists))
+				strings.Join(args, " "), rules, macros, lists)
 			return nil
 		},
 	}
+	var noDefaults bool
 	cmd.Flags().BoolVar(&withDefaults, "defaults", true, "load the embedded defaults first (their macros and lists are visible)")
+	cmd.Flags().BoolVar(&noDefaults, "no-default-rules", false, "validate the files alone, without the embedded defaults")
+	cmd.PreRun = func(*cobra.Command, []string) {
+		if noDefaults {
+			withDefaults = false
+		}
+	}
 	return cmd
 }
 
@@ -308,4 +316,29 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// countFrom counts the rules, macros and lists defined in the given files
+// (not in the defaults loaded before them).
+func countFrom(rs *ruleset.Ruleset, files []ruleset.Source) (rules, macros, lists int) {
+	mine := map[string]bool{}
+	for _, f := range files {
+		mine[f.Name] = true
+	}
+	for _, r := range rs.Rules {
+		if mine[r.File] {
+			rules++
+		}
+	}
+	for _, m := range rs.Macros {
+		if mine[m.File] {
+			macros++
+		}
+	}
+	for _, l := range rs.Lists {
+		if mine[l.File] {
+			lists++
+		}
+	}
+	return rules, macros, lists
 }

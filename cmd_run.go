@@ -50,8 +50,8 @@ func (o *runOptions) bindOutput(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logFile, "log", "", "write ttpwatch's own log here (default: stderr with --json, none with the interface)")
 }
 
-func (o *runOptions) bind(root *cobra.Command) {
-	fs := root.PersistentFlags()
+func (o *runOptions) bind(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	o.rules.bind(fs)
 	o.bindOutput(fs)
 	fs.StringVar(&o.alertsLog, "alerts-log", defaultAlertLog, "append every alert here (JSON lines, rotated); \"\" disables")

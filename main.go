@@ -69,7 +69,8 @@ capture: ttpwatch replay FILE.`,
 			return runLive(cmd, opts)
 		},
 	}
-	// run shares the root's flags: they are persistent on root.
+	// run is the root command by another name: same options, same flags.
+	opts.bind(runCmd)
 	root.AddCommand(runCmd,
 		newRulesCommand(),
 		newFieldsCommand(),
