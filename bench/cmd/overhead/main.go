@@ -108,13 +108,16 @@ func run(c config) ([]results.Row, error) {
 	var spec *ebpf.CollectionSpec
 	var syscalls []string
 	var rows []results.Row
+	emptyNote := "not measured: no empty-program object given (-empty)"
 	if c.emptyObj != "" {
 		var err error
 		if spec, err = ebpf.LoadCollectionSpec(c.emptyObj); err != nil {
-			return nil, fmt.Errorf("read the empty-program object: %w", err)
-		}
-		if syscalls, err = defaultSyscalls(spec); err != nil {
+			spec, emptyNote = nil, fmt.Sprintf("not measured: read the empty-program object: %v", err)
+		} else if syscalls, err = defaultSyscalls(spec); err != nil {
 			return nil, err
+		} else {
+			emptyNote = fmt.Sprintf("empty programs (%s) on the 3 sched hooks + enter/exit of %d syscalls (%s)",
+				c.emptyObj, len(syscalls), strings.Join(syscalls, " "))
 		}
 	}
 	var rd *redis
@@ -131,8 +134,7 @@ func run(c config) ([]results.Row, error) {
 	foreign := map[int]int{}
 
 	// ns[workload][setup] are the per-round wall times per op, cpu the CPU
-	// times; rps[test][setup] the
-	// redis throughputs (none and sensor only).
+	// times; rps[test][setup] the redis throughputs (none and sensor only).
 	ns := make([][numSetups][]float64, len(c.workloads))
 	cpu := make([][numSetups][]float64, len(c.workloads))
 	rps := map[string]*[numSetups][]float64{}
@@ -185,10 +187,6 @@ func run(c config) ([]results.Row, error) {
 		}
 	}
 
-	emptyNote := "not measured (no empty-program object)"
-	if spec != nil {
-		emptyNote = fmt.Sprintf("empty programs on the 3 sched hooks + enter/exit of %d syscalls (%s)", len(syscalls), strings.Join(syscalls, " "))
-	}
 	for i, w := range c.workloads {
 		var med, medCPU [numSetups]float64
 		for s := range numSetups {
