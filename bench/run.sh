@@ -14,6 +14,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 GO=${GO:-go}
+# sudo's secure_path often lacks Go's directory
+if ! command -v "$GO" >/dev/null && [ -x /usr/local/go/bin/go ]; then
+	GO=/usr/local/go/bin/go
+fi
 QUICK=${BENCH_QUICK:-0}
 BIN=bench/bin            # not /tmp: binaries there trip the scratch-space rules
 WORK=$PWD/$BIN/last-run # logs of this run, kept for a look afterwards
