@@ -17,11 +17,12 @@ import (
 // statusDrops finds the drop counters of the status line, "drops k0 p0 u12".
 var statusDrops = regexp.MustCompile(`drops (k[0-9.kM]+ p[0-9.kM]+ u[0-9.kM]+)`)
 
-// tmux drives one detached tmux session.
-type tmux struct{ session string }
+// tmux drives one detached session on a private server (-L), so that the
+// benchmark neither joins nor disturbs anyone else's tmux.
+type tmux struct{ socket, session string }
 
 func (t tmux) run(args ...string) (string, error) {
-	out, err := exec.Command("tmux", args...).CombinedOutput()
+	out, err := exec.Command("tmux", append([]string{"-L", t.socket}, args...)...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("tmux %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
@@ -50,16 +51,23 @@ func ui(c config) ([]results.Row, error) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return nil, fmt.Errorf("tmux is not installed (apt-get install -y tmux)")
 	}
-	t := tmux{session: fmt.Sprintf("ttpbench-%d", os.Getpid())}
+	name := fmt.Sprintf("ttpbench-%d", os.Getpid())
+	t := tmux{socket: name, session: name}
 	errLog := filepath.Join(c.workDir, "storm-ui-ttpwatch.log")
 	// exec: the pane's process is ttpwatch itself, whose CPU is measured
 	cmdline := fmt.Sprintf("exec %s --alerts-log %s --log %s", shellQuote(c.ttpwatch),
 		shellQuote(filepath.Join(c.workDir, "storm-ui-alerts.jsonl")), shellQuote(errLog))
-	if _, err := t.run("new-session", "-d", "-s", t.session, "-x", strconv.Itoa(c.width), "-y", strconv.Itoa(c.height),
-		"-e", "TERM=xterm-256color", cmdline); err != nil {
+	if _, err := t.run("-f", "/dev/null", "new-session", "-d", "-s", t.session,
+		"-x", strconv.Itoa(c.width), "-y", strconv.Itoa(c.height), cmdline); err != nil {
 		return nil, err
 	}
-	defer t.run("kill-session", "-t", t.session)
+	sockPath, _ := t.run("display-message", "-p", "#{socket_path}")
+	defer func() {
+		t.run("kill-server")
+		if p := strings.TrimSpace(sockPath); p != "" {
+			os.Remove(p) // tmux leaves the socket of a killed server behind
+		}
+	}()
 	out, err := t.run("display-message", "-p", "-t", t.session, "#{pane_pid}")
 	if err != nil {
 		return nil, err
