@@ -108,9 +108,19 @@ func runLive(cmd *cobra.Command, o *runOptions) error {
 	return runSensor(cmd, o, "")
 }
 
+// withSignals makes SIGINT and SIGTERM cancel the command's context from
+// the very start, so a signal during start-up (hooks attaching) still ends
+// in a clean detach and exit 0 rather than the default kill.
+func withSignals(cmd *cobra.Command) context.CancelFunc {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	cmd.SetContext(ctx)
+	return stop
+}
+
 // runSensor runs the live sensor; with recordPath set it also writes every
 // event to a capture.
 func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes ...event.Type) error {
+	defer withSignals(cmd)()
 	headless := o.json || recordPath != ""
 	closeLog, err := setupLog(o, headless)
 	if err != nil {
@@ -131,9 +141,18 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 	if err := table.Seed(); err != nil {
 		slog.Warn("seed the process table from /proc", "err", err)
 	}
+	// The alert log is opened before the sensor loads, so an unwritable
+	// path is reported at once rather than after the hooks attach.
+	alog, err := openAlertLog(o.alertsLog)
+	if err != nil {
+		return err
+	}
 	typesFor := func(types []event.Type) []event.Type { return append(types, extraTypes...) }
 	live, err := sensor.NewLive(sensor.LiveConfig{Table: table, Types: typesFor(eng.NeededTypes())})
 	if err != nil {
+		if alog != nil {
+			alog.Close()
+		}
 		return err
 	}
 	defer live.Close()
@@ -141,6 +160,7 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 		slog.Warn("hooks not available on this kernel", "hooks", strings.Join(missing, " "))
 	}
 	popts := pipeline.Options{
+		AlertLog:    alog,
 		KernelDrops: func() uint64 { d := live.Drops(); return d.Kernel + d.Malformed },
 		QueueLen:    16384, // ~10 MB: absorbs engine hiccups without growing the RSS
 		OnRulesChanged: func(types []event.Type) {
@@ -165,21 +185,13 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	headless := o.json || popts.Recorder != nil
 	host, _ := os.Hostname()
 	popts.Hostname = host
-	if o.alertsLog != "" {
-		alog, err := sink.OpenAlertLog(o.alertsLog)
-		if err != nil {
-			return err
-		}
-		popts.AlertLog = alog
-	}
 	if o.json {
 		popts.Outputs = append(popts.Outputs, sink.NewJSONLines(cmd.OutOrStdout()))
 	}
 	if o.stats > 0 {
 		popts.StatsEvery, popts.StatsOut = o.stats, cmd.ErrOrStderr()
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	popts.Headless = headless
 	p := pipeline.New(src, eng, popts)
 	if headless {
@@ -301,6 +313,7 @@ func newReplayCommand() *cobra.Command {
 		Short: "Replay a capture through the rules, in the interface or as JSON (--json)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer withSignals(cmd)()
 			factor, err := parseSpeed(speed)
 			if err != nil {
 				return err
@@ -319,7 +332,11 @@ func newReplayCommand() *cobra.Command {
 				return err
 			}
 			defer rp.Close()
-			return runPipeline(cmd, o, rp, eng, rp.Procs(), pipeline.Options{}, "replay "+filepath.Base(args[0]))
+			alog, err := openAlertLog(o.alertsLog)
+			if err != nil {
+				return err
+			}
+			return runPipeline(cmd, o, rp, eng, rp.Procs(), pipeline.Options{AlertLog: alog}, "replay "+filepath.Base(args[0]))
 		},
 	}
 	fs := cmd.Flags()
@@ -339,4 +356,13 @@ func parseSpeed(s string) (float64, error) {
 		return 0, fmt.Errorf("--speed %q: use a positive factor such as 1, 10, 0.5, or max", s)
 	}
 	return f, nil
+}
+
+// openAlertLog opens the --alerts-log file; "" disables the log (a nil
+// sink: the pipeline then writes alerts to the outputs only).
+func openAlertLog(path string) (sink.Sink, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return sink.OpenAlertLog(path)
 }

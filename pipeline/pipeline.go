@@ -370,7 +370,9 @@ func (p *Pipeline) monitor(ctx context.Context) {
 			}
 		case now := <-t.C:
 			p.checkDrops(now, false)
-			if p.opt.StatsEvery > 0 && p.opt.StatsOut != nil && now.Sub(prev.At) >= p.opt.StatsEvery {
+			// Half a tick of slack: prev.At is read a little after its tick,
+			// so a strict comparison would skip every other tick.
+			if p.opt.StatsEvery > 0 && p.opt.StatsOut != nil && now.Sub(prev.At) >= p.opt.StatsEvery-tick/2 {
 				cur := p.Stats()
 				fmt.Fprintln(p.opt.StatsOut, FormatStats(cur, prev))
 				prev = cur
