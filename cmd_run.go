@@ -193,6 +193,8 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	}
 	ctx := cmd.Context()
 	popts.Headless = headless
+	// The drill-down's recent events come from the notable-event history.
+	popts.History = !headless
 	p := pipeline.New(src, eng, popts)
 	if headless {
 		slog.Info("ttpwatch running", "source", sourceName, "rules_enabled", countEnabled(eng), "alerts_log", o.alertsLog)
@@ -203,12 +205,11 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
 	uopts := ui.Options{Theme: o.theme, ReadOnly: o.readOnly, Color: o.color, OverridesPath: "ttpwatch-overrides.yaml"}
-	// The drill-down's recent events come from the raw event stream.
-	p.SetRawEvents(true)
 	deps := ui.Deps{
-		Poll:  pollBatches(p, eng, sourceName),
-		Rules: ui.EngineRules(eng),
-		Procs: procs,
+		Poll:      pollBatches(p, eng, sourceName),
+		RawEvents: p.SetRawEvents,
+		Rules:     ui.EngineRules(eng),
+		Procs:     procs,
 	}
 	if !o.readOnly {
 		deps.Killer = ui.SystemKiller{}

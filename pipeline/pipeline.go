@@ -92,6 +92,11 @@ type Options struct {
 	// between internal drop alerts.
 	BatchEvery     time.Duration
 	DropAlertEvery time.Duration
+	// History keeps copying the notable events (execs, file changes,
+	// connections, privilege and kernel changes; not reads, sends or dups)
+	// to the ui while raw mode is off, for the process drill-down's recent
+	// events, at a fraction of the cost of copying every event.
+	History bool
 	// Headless is set when no interface reads the batches (--json, record):
 	// alerts then go to the sinks only, and no ui ring overflows.
 	Headless bool
@@ -288,9 +293,10 @@ func (p *Pipeline) process(ev *event.Event) {
 			p.cancel()
 		}
 	}
-	if p.raw.Load() {
-		// Raw mode is a view the user turns on; its copies are the one
-		// per-event allocation of the pipeline.
+	if p.raw.Load() || p.opt.History && notable(ev) {
+		// Raw mode is a view the user turns on; its copies (and the
+		// history's, of notable events only) are the one per-event
+		// allocation of the pipeline.
 		c := *ev
 		c.OwnStrings()
 		p.events.Push(c)
@@ -557,4 +563,19 @@ func FormatStats(cur, prev Stats) string {
 		fmt.Fprintf(&b, ", %d alert write errors (last: %s)", cur.SinkErrors, cur.LastSinkError)
 	}
 	return b.String()
+}
+
+// notable reports whether an event belongs in a process's recent history
+// when raw mode is off: it changes something or talks to the network.
+func notable(ev *event.Event) bool {
+	switch ev.Type {
+	case event.TypeOpen, event.TypeOpenat, event.TypeOpenat2:
+		const write = 0x3 | 0x40 | 0x200 // O_ACCMODE (write or rdwr), O_CREAT, O_TRUNC
+		return ev.Flags&write != 0
+	case event.TypeSendto, event.TypeSendmsg, event.TypeRecvfrom, event.TypeRecvmsg,
+		event.TypeDup, event.TypeDup2, event.TypeDup3, event.TypeSocket,
+		event.TypeClone, event.TypeProcexit, event.TypeUnknown:
+		return false
+	}
+	return true
 }

@@ -103,9 +103,12 @@ type Deps struct {
 	// arrives. Closing the channel says the source ended (end of a replay);
 	// the ui stays open for browsing.
 	Batches <-chan Batch
-	Rules   RuleController
-	Procs   ProcessSource
-	Killer  Killer
+	// RawEvents, when set, is told when the feed enters and leaves raw mode,
+	// so the pipeline copies every event only while someone looks at them.
+	RawEvents func(on bool)
+	Rules     RuleController
+	Procs     ProcessSource
+	Killer    Killer
 	// Filter defaults to ruleset.CompileFilter.
 	Filter  FilterCompiler
 	Catalog *attack.Catalog // nil means attack.Default()

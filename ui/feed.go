@@ -164,6 +164,9 @@ func (f *feedPage) update(m *Model, k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keyRaw):
 		f.raw = !f.raw
 		f.follow, f.cur = true, cursor{}
+		if m.deps.RawEvents != nil {
+			m.deps.RawEvents(f.raw)
+		}
 	case key.Matches(k, keyFilter):
 		f.prompt.open("filter:", f.filterText)
 	case key.Matches(k, keyEnter):
