@@ -49,8 +49,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define F_P2 2  /* second user path */
 #define F_D2 3  /* directory of F_P2 */
 #define F_S3 4  /* short string */
-#define F_UN 5  /* unix socket path of the traced socket */
-#define NFIELDS 6
+#define F_SA 5  /* a user sockaddr (raw, at most 110 bytes) */
+#define F_UN 6  /* unix socket path of the traced socket */
+#define NFIELDS 7
 
 /* Record flags. */
 #define FL_D1 1        /* F_D1 holds a walk (possibly of "/": no components) */
@@ -58,7 +59,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define FL_TRUNC 4     /* a walk hit WALK_DEPTH or WALK_CAP */
 #define FL_ARGV_TRUNC 8
 #define FL_UPPER 16 /* exe on an overlayfs upper layer */
-#define FL_SA 32    /* sa holds a user sockaddr */
+#define FL_SA 32    /* F_SA holds a user sockaddr */
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define AT_FDCWD -100
@@ -124,8 +125,6 @@ struct sysrec {
 	struct sockinfo sk;
 	u16 len[NFIELDS];
 	u16 flags;
-	u16 salen;
-	u8 sa[128];
 	/* Bookkeeping between enter and exit, sent but meaningless. */
 	u32 active; /* event type whose enter ran, 0 when idle */
 	u32 off;    /* bytes used in data */
@@ -445,8 +444,10 @@ static __always_inline void user_sockaddr(struct sysrec *r, const void *u, u32 l
 		len = 110;
 	barrier_var(len);
 	len &= 0x7f;
-	if (len > 0 && bpf_probe_read_user(r->sa, len, u) == 0) {
-		r->salen = len;
+	u32 off = r->off & DATA_MASK;
+	if (len > 0 && bpf_probe_read_user(&r->data[off], len, u) == 0) {
+		r->len[F_SA] = len;
+		r->off = off + len;
 		r->flags |= FL_SA;
 	}
 }
@@ -473,7 +474,6 @@ static __always_inline int do_enter(struct sys_enter_ctx *ctx, u32 type, int nar
 	r->active = type;
 	r->off = 0;
 	r->flags = 0;
-	r->salen = 0;
 #pragma unroll
 	for (int i = 0; i < NFIELDS; i++)
 		r->len[i] = 0;

@@ -36,6 +36,7 @@ const (
 	fP2
 	fD2
 	fS3
+	fSockaddr
 	fUnix
 	nFields
 )
@@ -50,8 +51,6 @@ var (
 	sysSk      = int(unsafe.Offsetof(sensorBPFSysrec{}.Sk))
 	sysLen     = int(unsafe.Offsetof(sensorBPFSysrec{}.Len))
 	sysFlags   = int(unsafe.Offsetof(sensorBPFSysrec{}.Flags))
-	sysSalen   = int(unsafe.Offsetof(sensorBPFSysrec{}.Salen))
-	sysSa      = int(unsafe.Offsetof(sensorBPFSysrec{}.Sa))
 	sysData    = int(unsafe.Offsetof(sensorBPFSysrec{}.Data))
 	execLen    = int(unsafe.Offsetof(sensorBPFExecrec{}.Len))
 	execFlags  = int(unsafe.Offsetof(sensorBPFExecrec{}.Flags))
@@ -295,22 +294,22 @@ func (d *decoder) decodeSyscall(raw []byte, ev *event.Event) error {
 		ev.Path2 = path2()
 	case event.TypeConnect, event.TypeSendto, event.TypeSendmsg:
 		ev.Fd = fd(0)
-		d.sock(raw, f[fUnix], flags, ev, event.RoleClient, true)
+		d.sock(raw, f[fUnix], f[fSockaddr], flags, ev, event.RoleClient, true)
 	case event.TypeRecvfrom, event.TypeRecvmsg:
 		ev.Fd = fd(0)
-		d.sock(raw, f[fUnix], flags, ev, event.RoleNone, true)
+		d.sock(raw, f[fUnix], f[fSockaddr], flags, ev, event.RoleNone, true)
 	case event.TypeBind:
 		ev.Fd = fd(0)
-		d.sock(raw, f[fUnix], flags, ev, event.RoleServer, false)
+		d.sock(raw, f[fUnix], f[fSockaddr], flags, ev, event.RoleServer, false)
 	case event.TypeListen:
 		ev.Fd = fd(0)
-		d.sock(raw, f[fUnix], flags, ev, event.RoleServer, false)
+		d.sock(raw, f[fUnix], f[fSockaddr], flags, ev, event.RoleServer, false)
 	case event.TypeAccept, event.TypeAccept4:
 		ev.Fd = ev.Res
 		if ev.Type == event.TypeAccept4 {
 			ev.Flags = a[3]
 		}
-		d.sock(raw, f[fUnix], flags, ev, event.RoleServer, false)
+		d.sock(raw, f[fUnix], f[fSockaddr], flags, ev, event.RoleServer, false)
 	case event.TypeSocket:
 		ev.Fd = ev.Res
 		ev.Sock.Family = uint16(a[0])
@@ -368,7 +367,7 @@ func (d *decoder) decodeSyscall(raw []byte, ev *event.Event) error {
 // sock fills ev.Sock from the socket read at exit and, when the record
 // carries one, the user sockaddr (the peer for connect/send/recv when
 // userIsRemote, the local address for bind).
-func (d *decoder) sock(raw, unixName []byte, flags uint16, ev *event.Event, role event.SockRole, userIsRemote bool) {
+func (d *decoder) sock(raw, unixName, sockaddr []byte, flags uint16, ev *event.Event, role event.SockRole, userIsRemote bool) {
 	s := &ev.Sock
 	s.Role = role
 	s.Family = u16(raw, skFamily)
@@ -387,11 +386,7 @@ func (d *decoder) sock(raw, unixName []byte, flags uint16, ev *event.Event, role
 	if flags&flSockaddr == 0 {
 		return
 	}
-	n := int(u16(raw, sysSalen))
-	if n > 128 {
-		return
-	}
-	fam, ap, path, ok := parseSockaddr(raw[sysSa : sysSa+n])
+	fam, ap, path, ok := parseSockaddr(sockaddr)
 	if !ok {
 		return
 	}

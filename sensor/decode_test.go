@@ -32,6 +32,10 @@ type sysRecord struct {
 }
 
 func (r sysRecord) bytes() []byte {
+	if r.sa != nil {
+		r.fields[fSockaddr] = r.sa
+		r.flags |= flSockaddr
+	}
 	n := sysData
 	for _, f := range r.fields {
 		n += len(f)
@@ -54,13 +58,7 @@ func (r sysRecord) bytes() []byte {
 	le.PutUint16(b[skRport:], r.rport)
 	copy(b[skLaddr:skLaddr+16], r.laddr)
 	copy(b[skRaddr:skRaddr+16], r.raddr)
-	flags := r.flags
-	if r.sa != nil {
-		flags |= flSockaddr
-		le.PutUint16(b[sysSalen:], uint16(len(r.sa)))
-		copy(b[sysSa:], r.sa)
-	}
-	le.PutUint16(b[sysFlags:], flags)
+	le.PutUint16(b[sysFlags:], r.flags)
 	off := sysData
 	for i, f := range r.fields {
 		le.PutUint16(b[sysLen+2*i:], uint16(len(f)))

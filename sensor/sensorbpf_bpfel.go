@@ -65,10 +65,8 @@ type sensorBPFSysrec struct {
 		Laddr  [16]uint8
 		Raddr  [16]uint8
 	}
-	Len    [6]uint16
+	Len    [7]uint16
 	Flags  uint16
-	Salen  uint16
-	Sa     [128]uint8
 	Active uint32
 	Off    uint32
 	Data   [10752]uint8
