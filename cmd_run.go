@@ -121,6 +121,9 @@ func withSignals(cmd *cobra.Command) context.CancelFunc {
 // event to a capture.
 func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes ...event.Type) error {
 	defer withSignals(cmd)()
+	if err := sensor.CheckPrivileges(); err != nil {
+		return err
+	}
 	headless := o.json || recordPath != ""
 	closeLog, err := setupLog(o, headless)
 	if err != nil {

@@ -80,7 +80,7 @@ type Live struct {
 }
 
 // errNeedRoot is the user-facing advice when loading is not permitted.
-const errNeedRoot = "ttpwatch needs root or CAP_BPF+CAP_PERFMON: run it with sudo, or try the interface on a capture: ttpwatch replay FILE"
+const errNeedRoot = "watching the live host needs root (or the CAP_BPF and CAP_PERFMON capabilities) to load the eBPF sensor: run it with sudo, or try the interface without root on a capture: ttpwatch replay FILE (record one with sudo ttpwatch record -w FILE)"
 
 // NewLive loads the sensor and attaches the hooks of cfg.Types. The caller
 // must Close it.
@@ -183,6 +183,11 @@ func setSelf(spec *ebpf.CollectionSpec, pid uint32) (inChildNS bool, err error) 
 	}
 	return true, spec.Variables["self_ns_ino"].Set(st.Ino)
 }
+
+// CheckPrivileges fails with advice when neither root nor the BPF
+// capabilities are held; callers use it to fail before any other start-up
+// work. NewLive checks it too.
+func CheckPrivileges() error { return checkPrivileges() }
 
 // checkPrivileges fails early with advice when neither root nor the BPF
 // capabilities are held.
