@@ -149,13 +149,16 @@ func (t *ProcTable) Seed() error {
 	}
 	// A pid reused while /proc was being read can close a loop (A's parent
 	// read as the old pid 50, pid 50 read as A's new child); ancestor walks
-	// must end, so cut the link that closes it.
+	// must end, so cut the link that closes it — only that one: a process
+	// hanging below the loop keeps its parent, whatever the map order.
 	for _, p := range seen {
-		for a, n := p.Parent, 0; a != nil; a, n = a.Parent, n+1 {
-			if a == p || n > len(seen) {
-				p.Parent = nil
+		onPath := map[*event.Process]bool{p: true}
+		for a := p; a.Parent != nil; a = a.Parent {
+			if onPath[a.Parent] {
+				a.Parent = nil
 				break
 			}
+			onPath[a.Parent] = true
 		}
 	}
 	t.mu.Lock()
