@@ -223,13 +223,17 @@ static __always_inline void send(void *data, u32 head, u32 n)
 		count_drop();
 }
 
+/* pid_nr is pid_nr(p) (ns false) or its number in its own namespace (the
+ * innermost: pid_vnr as seen from inside). Level 0, the common case, is a
+ * direct load; a deeper level needs a variable index, which only a probe
+ * read allows. */
 static __always_inline u32 pid_nr(struct pid *p, bool ns)
 {
 	if (!p)
 		return 0;
-	u32 level = 0;
-	if (ns)
-		level = BPF_CORE_READ(p, level);
+	u32 level = ns ? p->level : 0;
+	if (level == 0)
+		return p->numbers[0].nr;
 	u32 nr = 0;
 	void *at = (void *)p + bpf_core_field_offset(struct pid, numbers) +
 		   (level & 31) * bpf_core_type_size(struct upid) +
@@ -238,9 +242,26 @@ static __always_inline u32 pid_nr(struct pid *p, bool ns)
 	return nr;
 }
 
+/* cap_read reads a kernel_cap_t: a u64 since 6.3, two u32 before (8 bytes
+ * either way, which only a probe read can load as one). */
+#define cap_read(dst, capp)                                                        \
+	do {                                                                       \
+		if (bpf_core_field_exists((capp)->val))                            \
+			(dst) = (capp)->val;                                       \
+		else                                                               \
+			bpf_probe_read_kernel(&(dst), 8,                           \
+				__builtin_preserve_access_index(capp));            \
+	} while (0)
+
+/*
+ * fill_hdr fills the header from the current task. The task pointer comes
+ * from bpf_get_current_task_btf, so the chains below are direct loads the
+ * verifier turns into fault-tolerant PROBE_MEM loads (a NULL or bad pointer
+ * reads as 0), not one bpf_probe_read_kernel helper call each.
+ */
 static __always_inline void fill_hdr(struct hdr *h, u16 kind, u16 type)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	u64 pt = bpf_get_current_pid_tgid();
 	u64 ug = bpf_get_current_uid_gid();
 
@@ -255,36 +276,29 @@ static __always_inline void fill_hdr(struct hdr *h, u16 kind, u16 type)
 	h->cpu = bpf_get_smp_processor_id();
 	h->pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
-	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->ppid = t->real_parent->tgid;
 
-	const struct cred *c = BPF_CORE_READ(t, cred);
-	h->euid = BPF_CORE_READ(c, euid.val);
-	/* kernel_cap_t is u64 since 6.3 and two u32 before: 8 bytes either way. */
-	bpf_probe_read_kernel(&h->cap_eff, 8, __builtin_preserve_access_index(&c->cap_effective));
-	bpf_probe_read_kernel(&h->cap_prm, 8, __builtin_preserve_access_index(&c->cap_permitted));
+	const struct cred *c = t->cred;
+	h->euid = c->euid.val;
+	cap_read(h->cap_eff, &c->cap_effective);
+	cap_read(h->cap_prm, &c->cap_permitted);
 
 	h->loginuid = (u32)-1;
 	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+		h->loginuid = t->loginuid.val;
 
-	struct signal_struct *s = BPF_CORE_READ(t, signal);
-	struct pid *pp = 0;
-	bpf_probe_read_kernel(&pp, sizeof(pp), __builtin_preserve_access_index(&s->pids[PIDTYPE_SID]));
-	h->sid = pid_nr(pp, false);
-	pp = 0;
-	bpf_probe_read_kernel(&pp, sizeof(pp), __builtin_preserve_access_index(&s->pids[PIDTYPE_PGID]));
-	h->pgid = pid_nr(pp, false);
-	pp = 0;
-	bpf_probe_read_kernel(&pp, sizeof(pp), __builtin_preserve_access_index(&s->pids[PIDTYPE_TGID]));
-	h->vpid = pid_nr(pp, true);
+	struct signal_struct *s = t->signal;
+	h->sid = pid_nr(s->pids[PIDTYPE_SID], false);
+	h->pgid = pid_nr(s->pids[PIDTYPE_PGID], false);
+	h->vpid = pid_nr(s->pids[PIDTYPE_TGID], true);
 
 	h->tty = 0;
-	struct tty_struct *tty = BPF_CORE_READ(s, tty);
+	struct tty_struct *tty = s->tty;
 	if (tty) {
-		int index = BPF_CORE_READ(tty, index);
-		struct tty_driver *drv = BPF_CORE_READ(tty, driver);
-		u32 major = BPF_CORE_READ(drv, major);
-		u32 minor = BPF_CORE_READ(drv, minor_start) + index;
+		int index = tty->index;
+		struct tty_driver *drv = tty->driver;
+		u32 major = drv->major;
+		u32 minor = drv->minor_start + index;
 		/* new_encode_dev, as /proc/PID/stat tty_nr */
 		h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
 	}
