@@ -211,15 +211,30 @@ static __always_inline void count_drop(void)
 		__sync_fetch_and_add(n, 1);
 }
 
+/*
+ * wake_flags says whether committing a record of size bytes wakes the reader:
+ * only when the pending data crosses a multiple of wake_bytes. Waking on every
+ * record while wake_bytes or more are pending (as before) sent a self-IPI
+ * (irq_work) per record for as long as the reader took to wake up and catch
+ * up; a crossing wakes it once per wake_bytes written. Two CPUs racing past a
+ * multiple may both miss it: the next multiple, or the reader's poll
+ * interval, covers that.
+ */
+static __always_inline u64 wake_flags(u64 size)
+{
+	u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	/* +8: the ring's own record header */
+	if (avail / wake_bytes != (avail + size + 8) / wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* send puts a record of head bytes plus n bytes of strings on the ring. */
 static __always_inline void send(void *data, u32 head, u32 n)
 {
-	u64 flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
 	barrier_var(n);
 	n &= DATA_MASK;
-	if (bpf_ringbuf_output(&events, data, head + n, flags))
+	if (bpf_ringbuf_output(&events, data, head + n, wake_flags(head + n)))
 		count_drop();
 }
 
@@ -721,6 +736,8 @@ int tw_fork(struct bpf_raw_tracepoint_args *ctx)
 	u32 pid = BPF_CORE_READ(child, pid);
 	if (tgid != pid)
 		return 0; /* a new thread, not a new process */
+	/* asked before the reserve, as send asks before its output */
+	u64 wake = wake_flags(sizeof(struct forkrec));
 	struct forkrec *f = bpf_ringbuf_reserve(&events, sizeof(*f), 0);
 	if (!f) {
 		count_drop();
@@ -729,8 +746,7 @@ int tw_fork(struct bpf_raw_tracepoint_args *ctx)
 	fill_hdr(&f->h, REC_FORK, T_CLONE);
 	f->child_pid = tgid;
 	f->child_tid = pid;
-	bpf_ringbuf_submit(f, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(f, wake);
 	return 0;
 }
 
@@ -741,6 +757,8 @@ int tw_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* signal->live reaches 0 when the last thread of the group exits */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
+	/* asked before the reserve, as send asks before its output */
+	u64 wake = wake_flags(sizeof(struct exitrec));
 	struct exitrec *x = bpf_ringbuf_reserve(&events, sizeof(*x), 0);
 	if (!x) {
 		count_drop();
@@ -749,7 +767,6 @@ int tw_exit(struct bpf_raw_tracepoint_args *ctx)
 	fill_hdr(&x->h, REC_EXIT, T_PROCEXIT);
 	x->code = BPF_CORE_READ(t, exit_code);
 	x->pad = 0;
-	bpf_ringbuf_submit(x, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
-				      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(x, wake);
 	return 0;
 }
