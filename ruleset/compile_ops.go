@@ -605,6 +605,24 @@ func flagMask(f *event.Field, v condition.Value) (uint64, error) {
 	return mask, nil
 }
 
+// Registry flag values carry a table tag from bit 48 up (and a synthetic
+// O_RDONLY bit at 40) above the Linux bits; see event's flag tables.
+const (
+	flagTagBits   = ^(uint64(1)<<48 - 1)
+	flagLinuxBits = uint64(1)<<40 - 1
+)
+
+// flagsEqual compares a flags value with a mask from the rule. A mask written
+// as a number carries no table tag, so it is compared with the Linux bits of
+// a tagged value (`evt.arg.flags = 577`); a mask from names carries the tag
+// and is compared whole.
+func flagsEqual(v, m uint64) bool {
+	if m&flagTagBits == 0 && v&flagTagBits != 0 {
+		v &= flagLinuxBits
+	}
+	return v == m
+}
+
 func (c *compiler) flagsTest(n *condition.Compare, f *event.Field) (func(*event.Value) bool, error) {
 	masks := make([]uint64, 0, len(n.Values))
 	for _, v := range n.Values {
@@ -624,14 +642,14 @@ func (c *compiler) flagsTest(n *condition.Compare, f *event.Field) (func(*event.
 		return func(v *event.Value) bool { return uint64(v.Num)&m == m }, nil
 	case "=", "==":
 		m := masks[0]
-		return func(v *event.Value) bool { return uint64(v.Num) == m }, nil
+		return func(v *event.Value) bool { return flagsEqual(uint64(v.Num), m) }, nil
 	case "!=":
 		m := masks[0]
-		return func(v *event.Value) bool { return uint64(v.Num) != m }, nil
+		return func(v *event.Value) bool { return !flagsEqual(uint64(v.Num), m) }, nil
 	case "in":
 		return func(v *event.Value) bool {
 			for _, m := range masks {
-				if uint64(v.Num) == m {
+				if flagsEqual(uint64(v.Num), m) {
 					return true
 				}
 			}

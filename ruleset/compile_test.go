@@ -223,6 +223,11 @@ func TestCompileSemantics(t *testing.T) {
 		{"evt.arg.flags = O_RDONLY", "open", false},
 		{"evt.arg.flags != O_RDONLY", "open", true},
 		{"evt.arg.flags in (O_RDONLY, O_WRONLY)", "openro", true},
+		// Numbers compare with the Linux bits (O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC).
+		{"evt.arg.flags = 524865", "open", true},
+		{"evt.arg.flags = 577", "open", false},
+		{"evt.arg.flags != 524865", "open", false},
+		{"evt.arg.flags in (1, 524865)", "open", true},
 		{"evt.arg.flags intersects (O_APPEND, O_TRUNC)", "open", true},
 		{"evt.arg.flags intersects (O_APPEND)", "open", false},
 		{"evt.arg.flags intersects (O_APPEND, O_EXCL)", "open", false},
