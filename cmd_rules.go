@@ -152,7 +152,7 @@ are printed as file:line:col: item "name": message; warnings too, marked.`,
 				return &exitError{1, err}
 			}
 			for _, w := range rs.Warnings {
-				fmt.Fprintln(out, termsafe.Escape(w.String(), 0))
+				fmt.Fprintln(out, "warning: "+termsafe.Escape(w.String(), 0))
 			}
 			rules, macros, lists := countFrom(rs, files)
 			fmt.Fprintf(out, "%s: ok (%d rules, %d macros, %d lists)\n",

@@ -509,6 +509,9 @@ func (l *loader) resolveRule(d *ruleDef) bool {
 		return false
 	}
 	r.Program = prog
+	for _, w := range prog.Warnings {
+		l.warnAt(d.condAt, "rule", r.Name, "%s", w)
+	}
 	if r.WarnEvttypes && prog.Types == nil {
 		l.warnAt(d.condAt, "rule", r.Name, "condition admits every event type, so the rule is evaluated for every event: add an evt.type check (or warn_evttypes: false)")
 	}
