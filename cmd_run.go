@@ -64,6 +64,9 @@ func engineFor(rf *ruleFlags) (*ruleset.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range rs.Warnings {
+		slog.Warn("rules", "warning", w.String())
+	}
 	for _, p := range sel.Unmatched(rs.Rules) {
 		slog.Warn("rule selection matches no rule", "pattern", p)
 	}
