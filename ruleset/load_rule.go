@@ -31,6 +31,22 @@ type rulePart struct {
 	captureDuration    int
 }
 
+// applyFlags sets the boolean keys the item gave on r, leaving the others.
+func (p *rulePart) applyFlags(r *Rule) {
+	if p.enabled != nil {
+		r.Enabled = *p.enabled
+	}
+	if p.warnEvttypes != nil {
+		r.WarnEvttypes = *p.warnEvttypes
+	}
+	if p.skipUnknown != nil {
+		r.SkipIfUnknownFilter = *p.skipUnknown
+	}
+	if p.capture != nil {
+		r.Capture = *p.capture
+	}
+}
+
 func (l *loader) readRule(it *item) {
 	l.warnUnknownKeys(it)
 	ov := l.readOverride(it)
@@ -179,18 +195,7 @@ func (l *loader) defineRule(it *item, prev *ruleDef, p *rulePart) {
 		Line:         int(it.at.line),
 		Col:          int(it.at.col),
 	}
-	if p.enabled != nil {
-		r.Enabled = *p.enabled
-	}
-	if p.warnEvttypes != nil {
-		r.WarnEvttypes = *p.warnEvttypes
-	}
-	if p.skipUnknown != nil {
-		r.SkipIfUnknownFilter = *p.skipUnknown
-	}
-	if p.capture != nil {
-		r.Capture = *p.capture
-	}
+	p.applyFlags(r)
 	r.CaptureDuration = p.captureDuration
 	d := &ruleDef{r: r, idx: l.order, ctxIdx: l.order, at: it.at,
 		cond: []*text{p.cond}, condAt: p.condAt, output: []*text{p.output}, exceptions: p.exceptions}
@@ -264,18 +269,7 @@ func (l *loader) mergeRule(it *item, d *ruleDef, p *rulePart, appendKey func(str
 	if p.priority != nil {
 		r.Priority = *p.priority
 	}
-	if p.enabled != nil {
-		r.Enabled = *p.enabled
-	}
-	if p.warnEvttypes != nil {
-		r.WarnEvttypes = *p.warnEvttypes
-	}
-	if p.skipUnknown != nil {
-		r.SkipIfUnknownFilter = *p.skipUnknown
-	}
-	if p.capture != nil {
-		r.Capture = *p.capture
-	}
+	p.applyFlags(r)
 	if it.has("capture_duration") {
 		r.CaptureDuration = p.captureDuration
 	}
