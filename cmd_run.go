@@ -107,6 +107,21 @@ func setupLog(o *runOptions, headless bool) (func(), error) {
 	return closeFn, nil
 }
 
+// prepare sets up ttpwatch's own log and builds the rule engine, the
+// common start of every command that evaluates events.
+func prepare(o *runOptions, headless bool) (*ruleset.Engine, func(), error) {
+	closeLog, err := setupLog(o, headless)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := engineFor(&o.rules)
+	if err != nil {
+		closeLog()
+		return nil, nil, err
+	}
+	return eng, closeLog, nil
+}
+
 func runLive(cmd *cobra.Command, o *runOptions) error {
 	return runSensor(cmd, o, "")
 }
@@ -127,16 +142,11 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 	if err := sensor.CheckPrivileges(); err != nil {
 		return err
 	}
-	headless := o.json || recordPath != ""
-	closeLog, err := setupLog(o, headless)
+	eng, closeLog, err := prepare(o, o.json || recordPath != "")
 	if err != nil {
 		return err
 	}
 	defer closeLog()
-	eng, err := engineFor(&o.rules)
-	if err != nil {
-		return err
-	}
 	users := sensor.NewUsers("/etc/passwd", "/etc/group")
 	table, err := sensor.NewProcTable(sensor.ProcTableConfig{
 		ProcRoot: "/proc", CgroupRoot: "/sys/fs/cgroup", Users: users, IgnorePid: uint32(os.Getpid()),
@@ -325,15 +335,11 @@ func newReplayCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			closeLog, err := setupLog(o, o.json)
+			eng, closeLog, err := prepare(o, o.json)
 			if err != nil {
 				return err
 			}
 			defer closeLog()
-			eng, err := engineFor(&o.rules)
-			if err != nil {
-				return err
-			}
 			rp, err := sensor.OpenReplay(args[0], factor)
 			if err != nil {
 				return err
