@@ -401,10 +401,10 @@ static __always_inline struct file *fd_file(struct task_struct *t, int fd)
 {
 	if (fd < 0)
 		return 0;
-	struct files_struct *files = BPF_CORE_READ(t, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	u32 max = BPF_CORE_READ(fdt, max_fds);
-	if ((u32)fd >= max)
+	/* t is a BTF pointer: direct loads up to the fd array, whose variable
+	 * index needs probe reads */
+	struct fdtable *fdt = t->files->fdt;
+	if ((u32)fd >= fdt->max_fds)
 		return 0;
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = 0;
@@ -415,12 +415,14 @@ static __always_inline struct file *fd_file(struct task_struct *t, int fd)
 /* walk_dir records in field f the directory a relative path is against. */
 static __always_inline void walk_dir(struct sysrec *r, int f, int dirfd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct dentry *d;
 	struct vfsmount *vm;
 
 	if (dirfd == AT_FDCWD) {
-		struct fs_struct *fs = BPF_CORE_READ(t, fs);
+		/* the walk's pointers must be scalars (probe reads), or the
+		 * verifier's states for the bpf_loop callback never converge */
+		struct fs_struct *fs = t->fs;
 		d = BPF_CORE_READ(fs, pwd.dentry);
 		vm = BPF_CORE_READ(fs, pwd.mnt);
 	} else {
@@ -560,7 +562,7 @@ static __always_inline int do_enter(struct sys_enter_ctx *ctx, u32 type, int nar
 /* sock_info records the addresses of the socket behind fd. */
 static __always_inline void sock_info(struct sysrec *r, int fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *f = fd_file(t, fd);
 	if (!f)
 		return;
@@ -675,10 +677,9 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	e->flags = 0;
 	e->off = 0;
 
-	struct task_struct *ct = (struct task_struct *)bpf_get_current_task();
-	struct mm_struct *mm = BPF_CORE_READ(ct, mm);
-	u64 as = BPF_CORE_READ(mm, arg_start);
-	u64 ae = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = t->mm;
+	u64 as = mm->arg_start;
+	u64 ae = mm->arg_end;
 	u64 n = ae > as ? ae - as : 0;
 	if (n > ARGV_CAP) {
 		n = ARGV_CAP;
@@ -698,14 +699,15 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	e->len[1] = m;
 	off += m;
 
-	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	/* walks take probe-read (scalar) pointers: see walk_dir */
+	struct file *exe = mm->exe_file;
 	u32 w = walk(e->data, off & DATA_MASK, BPF_CORE_READ(exe, f_path.dentry),
 		     BPF_CORE_READ(exe, f_path.mnt), &e->flags);
 	e->len[2] = w;
 	off += w;
 
-	struct inode *ino = BPF_CORE_READ(exe, f_inode);
-	if (BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+	struct inode *ino = exe->f_inode;
+	if (ino->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
 		/* an overlay inode with an upper dentry was copied up or created
 		 * in the upper layer: written after the container started */
 		struct dentry *upper = 0;
@@ -716,7 +718,7 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 			e->flags |= FL_UPPER;
 	}
 
-	struct fs_struct *fs = BPF_CORE_READ(ct, fs);
+	struct fs_struct *fs = t->fs;
 	w = walk(e->data, off & DATA_MASK, BPF_CORE_READ(fs, pwd.dentry),
 		 BPF_CORE_READ(fs, pwd.mnt), &e->flags);
 	e->len[3] = w;
@@ -753,9 +755,9 @@ int tw_fork(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exit")
 int tw_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	/* signal->live reaches 0 when the last thread of the group exits */
-	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+	if (t->signal->live.counter != 0)
 		return 0;
 	/* asked before the reserve, as send asks before its output */
 	u64 wake = wake_flags(sizeof(struct exitrec));
@@ -765,7 +767,7 @@ int tw_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	}
 	fill_hdr(&x->h, REC_EXIT, T_PROCEXIT);
-	x->code = BPF_CORE_READ(t, exit_code);
+	x->code = t->exit_code;
 	x->pad = 0;
 	bpf_ringbuf_submit(x, wake);
 	return 0;
