@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= ttpwatch
 PKGS      := ./...
 FUZZTIME  ?= 5s
-.PHONY: help build run test unit fuzz lint bench generate generate-check screenshots clean
+.PHONY: help build run test unit e2e fuzz lint bench generate generate-check screenshots clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ LIVE_PKGS := ./sensor ./test/attacks ./test/e2e
 unit: ## unit and integration tests (BPF tests need root; REQUIRE_BPF=1 makes a skip fail)
 	$(GO) test -count=1 -timeout 20m $$($(GO) list $(PKGS) | grep -v -e '/sensor$$' -e '/test/')
 	$(GO) test -count=1 -timeout 20m -p 1 $(LIVE_PKGS)
+
+e2e: ## the live end-to-end suites only: real binary, real sensor, tmux (root)
+	$(GO) test -count=1 -p 1 -v ./test/... 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)'
 
 fuzz: ## run every fuzz target (found in *_test.go) for $(FUZZTIME)
 	@set -e; grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | sort | \
