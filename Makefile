@@ -6,7 +6,7 @@ FUZZTIME  ?= 5s
 .PHONY: help build run test unit e2e fuzz lint bench generate generate-check screenshots clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## build the ttpwatch binary (no clang needed: BPF objects are committed)
 	$(GO) build -trimpath -o $(BIN) .
