@@ -278,22 +278,27 @@ static __always_inline void fill_hdr(struct hdr *h, u16 kind, u16 type)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	u64 pt = bpf_get_current_pid_tgid();
-	u64 ug = bpf_get_current_uid_gid();
 
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = kind;
 	h->type = type;
 	h->pid = pt >> 32;
 	h->tid = (u32)pt;
-	h->uid = (u32)ug;
-	h->gid = ug >> 32;
 	h->cgroup = bpf_get_current_cgroup_id();
 	h->cpu = bpf_get_smp_processor_id();
 	h->pad = 0;
-	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	/* comm as two direct loads (it is NUL padded by set_task_comm), not a
+	 * helper call with a string copy */
+	((u64 *)h->comm)[0] = *(u64 *)&t->comm[0];
+	((u64 *)h->comm)[1] = *(u64 *)&t->comm[8];
 	h->ppid = t->real_parent->tgid;
 
+	/* kuid values: what bpf_get_current_uid_gid returns (mapped into the
+	 * initial user namespace, where the mapping is the identity), without
+	 * its helper call and namespace lookup */
 	const struct cred *c = t->cred;
+	h->uid = c->uid.val;
+	h->gid = c->gid.val;
 	h->euid = c->euid.val;
 	cap_read(h->cap_eff, &c->cap_effective);
 	cap_read(h->cap_prm, &c->cap_permitted);
