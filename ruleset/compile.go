@@ -37,6 +37,10 @@ type Program struct {
 	env    *evalEnv
 	types  typeSet
 	guards []guard
+	// path is what the condition requires of the event's path, when
+	// hasPath; the engine's path index uses it to skip rules.
+	path    pathNeed
+	hasPath bool
 }
 
 // Check is one function of a Program's Expr.
@@ -87,6 +91,7 @@ func compileIn(env *evalEnv, n condition.Node) (*Program, error) {
 		sort.Strings(names)
 		p.Names = names
 	}
+	p.path, p.hasPath = requiredPath(n)
 	return p, nil
 }
 

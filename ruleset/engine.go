@@ -59,10 +59,14 @@ type engineRule struct {
 }
 
 // bucket holds the rules that can match one event type: those that require
-// a proc.name (looked up by the event's name) and the others.
+// a proc.name (looked up by the event's name) and the others, of which those
+// that require something of the path are also in the path index.
 type bucket struct {
 	always []entry
 	byName map[string][]entry
+	// paths indexes the entries of always that have a pathBit; nil when
+	// none has.
+	paths *pathIndex
 }
 
 // entry is one rule in a bucket, with what Process needs inline so that
@@ -78,6 +82,10 @@ type entry struct {
 	// fails the whole run is skipped at once.
 	lead *pred
 	skip int
+	// pathBit is the entry's bit in its bucket's path index, -1 when the
+	// rule is not indexed by path.
+	pathBit int32
+	pathSrc uint8 // lazily read sources of its constraint (pathSrcDir, pathSrcFile)
 }
 
 // linkRuns sets lead and skip along a list.
@@ -111,6 +119,9 @@ type Engine struct {
 	rules    []*engineRule
 	byName   map[string]*engineRule
 	nameSlot *slot // proc.name, for the equality index
+	paths    pathSlots
+	// pathBits is Process's scratch for the path index's matches.
+	pathBits []uint64
 
 	idx     atomic.Pointer[index]
 	version atomic.Uint64
@@ -133,6 +144,9 @@ func NewEngine(rules []*Rule, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: the field registry has no proc.name")
 	}
 	e.nameSlot = e.env.slot(nameField, event.Arg{})
+	if e.paths, ok = newPathSlots(e.env); !ok {
+		return nil, fmt.Errorf("engine: the field registry lacks fd.name, fd.directory or fd.filename")
+	}
 	for _, r := range rules {
 		if r.Source != "" && r.Source != "syscall" {
 			continue
@@ -213,8 +227,17 @@ func (e *Engine) publish() {
 				continue
 			}
 			b := &ix.byType[t]
-			en := entry{order: r.order, r: r, guards: r.prog.guards, prog: r.prog.prog}
+			en := entry{order: r.order, r: r, guards: r.prog.guards, prog: r.prog.prog, pathBit: -1}
 			if r.prog.Names == nil {
+				if r.prog.hasPath {
+					if b.paths == nil {
+						b.paths = &pathIndex{}
+					}
+					en.pathBit = int32(b.paths.nbits)
+					en.pathSrc = r.prog.path.sources()
+					b.paths.nbits++
+					b.paths.add(en.pathBit, r.prog.path)
+				}
 				b.always = append(b.always, en)
 				continue
 			}
@@ -235,7 +258,8 @@ func (e *Engine) publish() {
 }
 
 // Process evaluates ev against the enabled rules that can match its type
-// (and its proc.name, for rules that require one), in load order, and calls
+// (and its proc.name or its path, for rules that require one; see
+// engine_path.go), in load order, and calls
 // emit for each match (only the first with MatchFirst). ev and the Match
 // are valid only during emit (which must not be nil). It allocates
 // nothing, and must not be called from two goroutines at once.
@@ -266,6 +290,15 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 			keyed = b.byName[v.Str]
 		}
 	}
+	var pathBits []uint64
+	var pending uint8
+	if b.paths != nil {
+		if cap(e.pathBits) < b.paths.words {
+			e.pathBits = make([]uint64, b.paths.words)
+		}
+		pathBits = e.pathBits[:b.paths.words]
+		pending = b.paths.begin(&e.paths, pathBits)
+	}
 	always := b.always
 	// Merge the two lists, both in load order.
 	ai, ki := 0, 0
@@ -278,6 +311,9 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 				continue
 			}
 			ai++
+			if en.pathBit >= 0 && !b.paths.admits(&e.paths, pathBits, en, &pending) {
+				continue // its path constraint fails
+			}
 		} else {
 			en = &keyed[ki]
 			ki++
