@@ -13,13 +13,33 @@ import (
 // regex runs only when the input contains one of them.
 
 // maxLiterals bounds the size of a literal set.
-const maxLiterals = 16
+const maxLiterals = 32
 
 // literalFilter is a prefilter: any of the strings must occur (compared
 // ignoring ASCII case when fold is set; strings are then lower case).
 type literalFilter struct {
 	any  []string
 	fold bool
+	// need holds the bigram filter (bigramMask) of each string of any: one
+	// pass over the input computes its own, and a string whose pairs are
+	// not all in it cannot occur, so most inputs skip every search.
+	need []uint64
+}
+
+// foldBigrams is bigramMask of s in ASCII lower case.
+func foldBigrams(s string) uint64 {
+	var m uint64
+	for i := 0; i+1 < len(s); i++ {
+		m |= bigramBit(lowerASCII(s[i]), lowerASCII(s[i+1]))
+	}
+	return m
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func (f *literalFilter) pass(s string) bool {
@@ -32,7 +52,16 @@ func (f *literalFilter) pass(s string) bool {
 			}
 		}
 	}
-	for _, l := range f.any {
+	var have uint64
+	if f.fold {
+		have = foldBigrams(s)
+	} else {
+		have = bigramMask(s)
+	}
+	for i, l := range f.any {
+		if f.need[i]&^have != 0 {
+			continue
+		}
 		if f.fold {
 			if containsFold(s, l) {
 				return true
@@ -81,7 +110,11 @@ func literalPrefilter(pattern string) *literalFilter {
 			set[i] = strings.ToLower(s)
 		}
 	}
-	return &literalFilter{any: set, fold: fold}
+	need := make([]uint64, len(set))
+	for i, l := range set {
+		need[i] = bigramMask(l) // l is lower case when fold is set
+	}
+	return &literalFilter{any: set, fold: fold, need: need}
 }
 
 func hasFoldCase(re *syntax.Regexp) bool {

@@ -125,3 +125,26 @@ func TestBigramFilterSound(t *testing.T) {
 		t.Error("the filter rejects nothing here")
 	}
 }
+
+// TestFoldBigramsSound checks that a case-insensitive prefilter string's
+// bigram filter never rejects an input containing it in any case.
+func TestFoldBigramsSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	alphabet := "/._-aAbBzZ0129 "
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, 1+rng.IntN(40))
+		for j := range b {
+			b[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		s := string(b)
+		lo := rng.IntN(len(s))
+		lit := strings.ToLower(s[lo : lo+rng.IntN(len(s)-lo+1)])
+		if bigramMask(lit)&^foldBigrams(s) != 0 {
+			t.Fatalf("fold filter of %q rejects its substring %q", s, lit)
+		}
+	}
+	f := literalPrefilter(".*(?i)(mimipenguin|lazagne).*")
+	if f == nil || !f.pass("/tmp/LaZaGnE.py") || f.pass("ls -la /home") {
+		t.Errorf("prefilter %+v: wrong verdicts", f)
+	}
+}
