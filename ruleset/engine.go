@@ -64,8 +64,8 @@ type engineRule struct {
 type bucket struct {
 	always []entry
 	byName map[string][]entry
-	// paths indexes the entries of always that have a pathBit; nil when
-	// none has.
+	// paths indexes the entries (of always and byName) that have a
+	// pathBit; nil when none has.
 	paths *pathIndex
 }
 
@@ -228,16 +228,16 @@ func (e *Engine) publish() {
 			}
 			b := &ix.byType[t]
 			en := entry{order: r.order, r: r, guards: r.prog.guards, prog: r.prog.prog, pathBit: -1}
-			if r.prog.Names == nil {
-				if r.prog.hasPath {
-					if b.paths == nil {
-						b.paths = &pathIndex{}
-					}
-					en.pathBit = int32(b.paths.nbits)
-					en.pathSrc = r.prog.path.sources()
-					b.paths.nbits++
-					b.paths.add(en.pathBit, r.prog.path)
+			if r.prog.hasPath {
+				if b.paths == nil {
+					b.paths = &pathIndex{}
 				}
+				en.pathBit = int32(b.paths.nbits)
+				en.pathSrc = r.prog.path.sources()
+				b.paths.nbits++
+				b.paths.add(en.pathBit, r.prog.path)
+			}
+			if r.prog.Names == nil {
 				b.always = append(b.always, en)
 				continue
 			}
@@ -317,6 +317,9 @@ func (e *Engine) Process(ev *event.Event, emit func(Match)) {
 		} else {
 			en = &keyed[ki]
 			ki++
+			if en.pathBit >= 0 && !b.paths.admits(&e.paths, pathBits, en, &pending) {
+				continue
+			}
 		}
 		guards := en.guards
 		if en.lead != nil {

@@ -53,7 +53,8 @@ func TestRequiredPath(t *testing.T) {
 	}
 }
 
-// pathCandidates returns the indexed rules of ev's bucket whose path
+// pathCandidates returns the indexed rules of ev's bucket (the always
+// list, then ev's proc.name list) whose path
 // constraint ev satisfies, read as Process reads them: the others are
 // never evaluated on ev.
 func pathCandidates(e *Engine, ev *event.Event) (indexed, admitted []string) {
@@ -64,8 +65,12 @@ func pathCandidates(e *Engine, ev *event.Event) (indexed, admitted []string) {
 	e.env.begin(ev)
 	bits := make([]uint64, b.paths.words)
 	pending := b.paths.begin(&e.paths, bits)
-	for i := range b.always {
-		en := &b.always[i]
+	list := slices.Clone(b.always)
+	if v := e.nameSlot.get(); v.OK {
+		list = append(list, b.byName[v.Str]...)
+	}
+	for i := range list {
+		en := &list[i]
 		if en.pathBit < 0 {
 			continue
 		}
@@ -85,6 +90,8 @@ func TestEnginePathIndex(t *testing.T) {
 		[3]string{"mem", `evt.type = openat and fd.name glob "/proc/[0-9]*/mem"`, "error"},
 		[3]string{"short", "evt.type = openat and fd.name startswith /e", "error"},
 		[3]string{"ssh", "evt.type = openat and fd.name contains /.ssh/", "error"},
+		[3]string{"vi shadow", "evt.type = openat and proc.name = vi and fd.name = /etc/shadow", "error"},
+		[3]string{"cat shadow", "evt.type = openat and proc.name = cat and fd.name = /etc/shadow", "error"},
 	)
 	e, err := NewEngine(rules, DefaultOptions())
 	if err != nil {
@@ -97,6 +104,7 @@ func TestEnginePathIndex(t *testing.T) {
 		fired    []string
 	}{
 		{"/etc/crontab", []string{"cron", "short"}, []string{"cron", "short"}},
+		{"/etc/shadow", []string{"short", "vi shadow"}, []string{"short", "vi shadow"}},
 		{"/etc/anacrontab", []string{"cron", "short"}, []string{"cron", "short"}},
 		{"/etc/cro", []string{"short"}, []string{"short"}},
 		{"/home/al/.ssh/authorized_keys", []string{"keys"}, []string{"keys", "ssh"}},
@@ -109,7 +117,7 @@ func TestEnginePathIndex(t *testing.T) {
 	} {
 		ev := &event.Event{Type: event.TypeOpenat, Path: tc.path, Fd: 3, Res: 3, Proc: p, Tid: p.Pid}
 		indexed, admitted := pathCandidates(e, ev)
-		if want := []string{"cron", "keys", "bin", "mem", "short"}; !slices.Equal(indexed, want) {
+		if want := []string{"cron", "keys", "bin", "mem", "short", "vi shadow"}; !slices.Equal(indexed, want) {
 			t.Fatalf("indexed rules %q, want %q", indexed, want)
 		}
 		if !slices.Equal(admitted, tc.admitted) {
@@ -139,7 +147,9 @@ func TestEnginePathIndexAgrees(t *testing.T) {
 		"/etc/sudoers.d/x", "/boot/vmlinuz", "/var/www/html/s.php", "/sys/firmware/efi/efivars/x",
 		"/etc/systemd/system/x.service", "/etc/systemd/system/x.timer", "/etc/udev/rules.d/1.rules",
 		"/home/al/.mozilla/firefox/p/logins.json", "/home/al/.config/google-chrome/Default/Cookies",
-		"/sys/fs/cgroup/x/release_agent", "/tmp/.hidden", "/etc/rc.local", "/etc/rc3.d/S01x", "/", "", "x"}
+		"/sys/fs/cgroup/x/release_agent", "/tmp/.hidden", "/etc/rc.local", "/etc/rc3.d/S01x", "/", "", "x",
+		"/var/run/secrets/kubernetes.io/serviceaccount/token", "/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+		"/run/secrets/kubernetes.io/serviceaccoun"}
 	var procs []*event.Process
 	for _, ev := range eventMix(512) {
 		if !slices.Contains(procs, ev.Proc) {
