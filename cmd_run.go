@@ -213,7 +213,8 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	popts.History = !headless
 	p := pipeline.New(src, eng, popts)
 	if headless {
-		slog.Info("ttpwatch running", "source", sourceName, "rules_enabled", countEnabled(eng), "alerts_log", o.alertsLog)
+		enabled, _ := countRules(eng)
+		slog.Info("ttpwatch running", "source", sourceName, "rules_enabled", enabled, "alerts_log", o.alertsLog)
 		return p.Run(ctx)
 	}
 
@@ -239,20 +240,23 @@ func runPipeline(cmd *cobra.Command, o *runOptions, src sensor.Source, eng *rule
 	return perr
 }
 
-func countEnabled(eng *ruleset.Engine) int {
-	n := 0
-	for _, r := range eng.Rules() {
+// countRules returns how many rules the engine has enabled, and in all.
+func countRules(eng *ruleset.Engine) (enabled, total int) {
+	states := eng.Rules()
+	for _, r := range states {
 		if r.Enabled {
-			n++
+			enabled++
 		}
 	}
-	return n
+	return enabled, len(states)
 }
 
 // pollBatches adapts the pipeline's batches to the ui's.
 func pollBatches(p *pipeline.Pipeline, eng *ruleset.Engine, source string) func() ui.Batch {
 	var prev pipeline.Stats
 	var rates pipeline.Rates
+	var version uint64
+	var enabled, total int
 	return func() ui.Batch {
 		b := p.TakeBatch()
 		out := ui.Batch{Alerts: b.Alerts}
@@ -269,12 +273,11 @@ func pollBatches(p *pipeline.Pipeline, eng *ruleset.Engine, source string) func(
 			}
 			prev = cur
 		}
-		total, enabled := 0, 0
-		for _, r := range eng.Rules() {
-			total++
-			if r.Enabled {
-				enabled++
-			}
+		// The rule counts change only when a rule is toggled: recount then,
+		// not on every 50 ms tick.
+		if v := eng.Version(); v != version || total == 0 {
+			version = v
+			enabled, total = countRules(eng)
 		}
 		out.Stats = ui.Stats{
 			EventsPerSec: rates.Events, AlertsPerSec: rates.Alerts,
