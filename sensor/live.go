@@ -15,7 +15,6 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -64,7 +63,7 @@ type DropStats struct {
 type Live struct {
 	cfg   LiveConfig
 	coll  *ebpf.Collection
-	rd    *ringbuf.Reader
+	rd    *ring
 	table ProcessTable
 
 	mu          sync.Mutex // guards links, unavailable and closed
@@ -153,7 +152,8 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		}
 		l.links["raw_tracepoint/"+h.tracepoint] = lk
 	}
-	if l.rd, err = ringbuf.NewReader(coll.Maps["events"]); err != nil {
+	events := coll.Maps["events"]
+	if l.rd, err = newRing(events.FD(), int(events.MaxEntries())); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("open the event ring buffer: %w", err)
 	}
@@ -361,32 +361,13 @@ func bootOffset() int64 {
 // time.
 func (l *Live) Run(ctx context.Context, emit func(*event.Event)) error {
 	d := newDecoder(bootOffset())
-	var rec ringbuf.Record
 	var ev event.Event
 	var num uint64
-	// The kernel wakes the reader only for batches (BPF_RB_NO_WAKEUP), so a
-	// deadline bounds how long a lone record waits. It only matters when the
-	// ring is empty, so it is renewed when it passes, not per record.
-	l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		err := l.rd.ReadInto(&rec)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				l.rd.SetDeadline(time.Now().Add(l.cfg.PollInterval))
-				continue
-			}
-			if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("read the event ring buffer: %w", err)
-		}
-		kind, err := d.decode(rec.RawSample, &ev)
+	record := func(rec []byte) {
+		kind, err := d.decode(rec, &ev)
 		if err != nil {
 			l.malformed.Add(1)
-			continue
+			return
 		}
 		if l.handle(d, kind, &ev) {
 			num++
@@ -394,6 +375,17 @@ func (l *Live) Run(ctx context.Context, emit func(*event.Event)) error {
 			emit(&ev)
 		}
 	}
+	for ctx.Err() == nil {
+		// The kernel wakes the reader only for batches (BPF_RB_NO_WAKEUP),
+		// so the wait bounds how long a lone record waits.
+		if _, err := l.rd.Drain(l.cfg.PollInterval, record); err != nil {
+			if errors.Is(err, errRingClosed) {
+				return nil
+			}
+			return fmt.Errorf("read the event ring buffer: %w", err)
+		}
+	}
+	return nil
 }
 
 // handle applies a decoded record to the process table and reports whether
