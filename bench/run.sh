@@ -27,10 +27,10 @@ ROWS=$WORK/rows.tsv
 : >"$ROWS"
 
 if [ "$QUICK" = 1 ]; then
-	BENCHTIME=300ms ROUNDS=3 GETPPID=300000 OPENCLOSE=60000 EXECS=300 REDIS_N=30000
+	BENCHTIME=300ms ROUNDS=3 SAMPLES=3 GETPPID=100000 OPENCLOSE=20000 EXECS=100 REDIS_N=30000
 	DROPS_SECS=10 UI_SECS=10
 else
-	BENCHTIME=1s ROUNDS=7 GETPPID=1000000 OPENCLOSE=200000 EXECS=1000 REDIS_N=100000
+	BENCHTIME=1s ROUNDS=7 SAMPLES=5 GETPPID=300000 OPENCLOSE=50000 EXECS=200 REDIS_N=100000
 	DROPS_SECS=60 UI_SECS=20
 fi
 
@@ -93,9 +93,9 @@ else
 		skip redis "redis-benchmark throughput kept" "redis-server/redis-benchmark missing and apt-get install failed"
 	fi
 
-	say "sensor overhead: $ROUNDS interleaved rounds of none / empty programs / sensor"
+	say "sensor overhead: $ROUNDS interleaved rounds of none / empty programs / sensor, $SAMPLES runs of each loop per round"
 	"$BIN/overhead" -loops "$BIN/loops" -ttpwatch "$TTPWATCH" -empty sensor/emptybpf_bpfel.o \
-		-rounds "$ROUNDS" -getppid "$GETPPID" -openclose "$OPENCLOSE" -exec "$EXECS" \
+		-rounds "$ROUNDS" -samples "$SAMPLES" -getppid "$GETPPID" -openclose "$OPENCLOSE" -exec "$EXECS" \
 		"${REDIS_ARGS[@]}" -workdir "$WORK" -results "$ROWS"
 
 	say "drops and peak RSS: 50,000 ops/s for ${DROPS_SECS}s"

@@ -116,6 +116,9 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		spec.Maps["events"].MaxEntries = n
 	}
 	inChildNS, err := setSelf(spec, cfg.SelfPid)
+	if err == nil {
+		err = spec.Variables["wake_bytes"].Set(uint64(wakeBytes))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("configure the eBPF object: %w", err)
 	}
@@ -153,7 +156,7 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		l.links["raw_tracepoint/"+h.tracepoint] = lk
 	}
 	events := coll.Maps["events"]
-	if l.rd, err = newRing(events.FD(), int(events.MaxEntries())); err != nil {
+	if l.rd, err = newRing(events.FD(), int(events.MaxEntries()), wakeBytes); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("open the event ring buffer: %w", err)
 	}
@@ -163,6 +166,11 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	}
 	return l, nil
 }
+
+// wakeBytes is how much data the kernel lets pile up in the ring between
+// two wake-ups of the reader (which also polls every PollInterval): 64 KiB
+// is ~250 records, a few ms of a busy host's events.
+const wakeBytes = 64 << 10
 
 // initPidNSIno is the inode number of the host's (initial) pid namespace.
 const initPidNSIno = 0xEFFFFFFC

@@ -24,14 +24,20 @@ var errRingClosed = errors.New("ring buffer closed")
 
 // ring reads a BPF ring buffer map through its memory mapping.
 //
-// cilium/ebpf's ringbuf.Reader stores the consumer position after every
-// record it returns and loads the producer position for every record. With
-// the reader busy on one CPU and a traced task on another, each of those
-// stores pulls the line holding the consumer position away from the
-// producer, whose next reservation reads it: a cache miss in the traced
-// syscall, per event. ring walks everything that is committed, then
-// publishes the consumer position once (and at least every ringPublishBytes,
-// so a long batch frees space as it goes).
+// How the reader follows the producer decides what the sensor costs the
+// traced tasks: every cache line the reader touches while a producer on
+// another CPU writes next to it comes back to the producer as a miss, in
+// the traced syscall. cilium/ebpf's ringbuf.Reader stores the consumer
+// position after every record (which the producer's next reservation
+// reads) and chases the producer record by record. ring instead
+//   - publishes the consumer position once per batch (and every
+//     ringPublishBytes within a long one),
+//   - reads only up to the producer position seen when the batch began,
+//   - and after a batch smaller than the kernel's wake-up step
+//     (wake_bytes, see wake_flags in bpf/sensor.bpf.c) sleeps until the
+//     next wake-up or the poll interval instead of coming straight back,
+// so that the producer writes well ahead of the reader rather than
+// beside it.
 type ring struct {
 	cons  []byte // consumer page, read-write
 	prod  []byte // producer page and the data pages, mapped twice, read-only
@@ -42,6 +48,10 @@ type ring struct {
 
 	epfd    int
 	closeFd int // an eventfd that wakes a Drain waiting in epoll_wait
+	// batchBytes is the kernel's wake-up step: a batch at least this large
+	// is followed by another at once, a smaller one by a wait.
+	batchBytes uint64
+	lastBatch  uint64 // bytes consumed by the last drain
 
 	mu     sync.Mutex // guards the mappings against Close during Drain
 	closed atomic.Bool
@@ -51,8 +61,9 @@ type ring struct {
 // position is published mid-batch.
 const ringPublishBytes = 256 << 10
 
-// newRing maps the ring buffer map mapFD of size bytes (a power of two).
-func newRing(mapFD int, size int) (*ring, error) {
+// newRing maps the ring buffer map mapFD of size bytes (a power of two);
+// wakeBytes is the kernel side's wake-up step.
+func newRing(mapFD int, size int, wakeBytes uint64) (*ring, error) {
 	page := os.Getpagesize()
 	cons, err := unix.Mmap(mapFD, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
@@ -72,8 +83,9 @@ func newRing(mapFD int, size int) (*ring, error) {
 		mask:    uint64(size - 1),
 		consP:   (*uint64)(unsafe.Pointer(&cons[0])),
 		prodP:   (*uint64)(unsafe.Pointer(&prod[0])),
-		epfd:    -1,
-		closeFd: -1,
+		epfd:       -1,
+		closeFd:    -1,
+		batchBytes: wakeBytes,
 	}
 	if r.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		r.unmap()
@@ -84,7 +96,11 @@ func newRing(mapFD int, size int) (*ring, error) {
 		return nil, fmt.Errorf("create the ring's close eventfd: %w", err)
 	}
 	for _, fd := range []int{mapFD, r.closeFd} {
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
+		// Edge-triggered: the ring's poll reports readable while any byte
+		// is pending, which would end every wait at once; an edge comes
+		// with each wake-up the kernel sends (one per wake_bytes written).
+		// A wake-up while Drain is busy stays queued for its next wait.
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(fd)}
 		if err := unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("watch the ring with epoll: %w", err)
@@ -94,41 +110,38 @@ func newRing(mapFD int, size int) (*ring, error) {
 }
 
 // Drain hands every committed record to fn, in order, then returns the
-// number handed. When none is committed it first waits up to wait for the
-// kernel's wake-up (which comes only per batch, see wake_flags in
-// bpf/sensor.bpf.c). A record is valid only until fn returns. After Close,
-// Drain returns errRingClosed.
+// number handed. Unless the previous batch was a large one, it first waits
+// up to wait for the kernel's next wake-up. A record is valid only until
+// fn returns. After Close, Drain returns errRingClosed.
 func (r *ring) Drain(wait time.Duration, fn func(rec []byte)) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed.Load() {
 		return 0, errRingClosed
 	}
-	n := r.drain(fn)
-	if n > 0 {
-		return n, nil
-	}
-	var events [2]unix.EpollEvent
-	ms := int(wait / time.Millisecond)
-	// Unlocked while waiting: Close wakes the wait through closeFd and
-	// then takes the lock to unmap.
-	r.mu.Unlock()
-	_, err := unix.EpollWait(r.epfd, events[:], ms)
-	r.mu.Lock()
-	if r.closed.Load() {
-		return 0, errRingClosed
-	}
-	if err != nil && !errors.Is(err, unix.EINTR) {
-		return 0, fmt.Errorf("wait for the ring: %w", err)
+	if r.lastBatch < r.batchBytes {
+		var events [2]unix.EpollEvent
+		// Unlocked while waiting: Close wakes the wait through closeFd
+		// and then takes the lock to unmap.
+		r.mu.Unlock()
+		_, err := unix.EpollWait(r.epfd, events[:], int(wait/time.Millisecond))
+		r.mu.Lock()
+		if r.closed.Load() {
+			return 0, errRingClosed
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return 0, fmt.Errorf("wait for the ring: %w", err)
+		}
 	}
 	return r.drain(fn), nil
 }
 
-// drain walks the committed records from the consumer position.
+// drain walks the records committed before it began, from the consumer
+// position.
 func (r *ring) drain(fn func(rec []byte)) int {
 	cons := atomic.LoadUint64(r.consP)
 	prod := atomic.LoadUint64(r.prodP)
-	published := cons
+	first, published := cons, cons
 	n := 0
 	for cons < prod {
 		at := cons & r.mask
@@ -149,14 +162,11 @@ func (r *ring) drain(fn func(rec []byte)) int {
 			atomic.StoreUint64(r.consP, cons)
 			published = cons
 		}
-		if cons == prod {
-			// one more look: the producer may have gone on meanwhile
-			prod = atomic.LoadUint64(r.prodP)
-		}
 	}
 	if cons != published {
 		atomic.StoreUint64(r.consP, cons)
 	}
+	r.lastBatch = cons - first
 	return n
 }
 

@@ -6,6 +6,11 @@
 //	loops openclose N   N openat(2)+close(2) pairs on /etc/hostname
 //	loops exec N        N fork+exec of /bin/true, each waited for
 //
+// An optional third argument pins the loop to that CPU: on a VM the same
+// loop can run at very different speeds on different vCPUs (a busy
+// neighbour on the host core behind one of them), which would otherwise
+// decide a comparison more than the sensor does.
+//
 // The syscalls go through unix.RawSyscall so Go's runtime adds no
 // bookkeeping around them; the thread is locked so the loop stays on one
 // kernel task.
@@ -28,11 +33,29 @@ var workloads = map[string]func(n int) error{
 	"getppid":   getppid,
 	"openclose": openClose,
 	"exec":      execTrue,
+	"spin":      spin,
+}
+
+// spinSink keeps spin's result alive.
+var spinSink uint64
+
+// spin is a reference: user-space arithmetic that no sensor touches. Its
+// speed follows the vCPU's (a busy host core, a frequency change), not the
+// sensor's.
+func spin(n int) error {
+	x := uint64(88172645463325252)
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	spinSink = x
+	return nil
 }
 
 func main() {
-	if len(os.Args) != 3 || workloads[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: loops getppid|openclose|exec N")
+	if len(os.Args) < 3 || len(os.Args) > 4 || workloads[os.Args[1]] == nil {
+		fmt.Fprintln(os.Stderr, "usage: loops getppid|openclose|exec N [CPU]")
 		os.Exit(2)
 	}
 	n, err := strconv.Atoi(os.Args[2])
@@ -41,6 +64,12 @@ func main() {
 		os.Exit(2)
 	}
 	runtime.LockOSThread()
+	if len(os.Args) == 4 {
+		if err := pin(os.Args[3]); err != nil {
+			fmt.Fprintf(os.Stderr, "loops: %v\n", err)
+			os.Exit(2)
+		}
+	}
 	cpu0, err := cpuTime()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "loops: %v\n", err)
@@ -58,6 +87,20 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("%.1f ns/op %.1f cpu-ns/op\n", float64(elapsed.Nanoseconds())/float64(n), float64(cpu1-cpu0)/float64(n))
+}
+
+// pin binds the calling thread (locked to this goroutine) to one CPU.
+func pin(arg string) error {
+	cpu, err := strconv.Atoi(arg)
+	if err != nil || cpu < 0 {
+		return fmt.Errorf("CPU must be a CPU number, got %q", arg)
+	}
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("pin to CPU %d: %w", cpu, err)
+	}
+	return nil
 }
 
 // cpuTime is the CPU time of this thread plus that of the waited-for

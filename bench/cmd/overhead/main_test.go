@@ -109,3 +109,19 @@ func TestAttachEmpty(t *testing.T) {
 		t.Errorf("hooks after Close = %d, want %d", after, before)
 	}
 }
+
+func TestFastest(t *testing.T) {
+	if got := fastest([][]float64{{130, 120}, nil, {125, 0, 119.5}}); got != 119.5 {
+		t.Errorf("fastest = %v, want 119.5", got)
+	}
+	if got := fastest([][]float64{nil, {}}); got != 0 {
+		t.Errorf("fastest of no runs = %v, want 0", got)
+	}
+}
+
+func TestRoundOrder(t *testing.T) {
+	a, b := roundOrder(1), roundOrder(2)
+	if len(a) != int(numSetups) || a[0] != none || b[0] != sensor || !slices.Equal(a, []setup{b[2], b[1], b[0]}) {
+		t.Errorf("round orders %v, %v: want every setup, reversed every other round", a, b)
+	}
+}
