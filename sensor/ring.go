@@ -36,6 +36,7 @@ var errRingClosed = errors.New("ring buffer closed")
 //   - and after a batch smaller than the kernel's wake-up step
 //     (wake_bytes, see wake_flags in bpf/sensor.bpf.c) sleeps until the
 //     next wake-up or the poll interval instead of coming straight back,
+//
 // so that the producer writes well ahead of the reader rather than
 // beside it.
 type ring struct {
@@ -77,12 +78,12 @@ func newRing(mapFD int, size int, wakeBytes uint64) (*ring, error) {
 		return nil, fmt.Errorf("map the ring's data pages: %w", err)
 	}
 	r := &ring{
-		cons:    cons,
-		prod:    prod,
-		data:    prod[page:],
-		mask:    uint64(size - 1),
-		consP:   (*uint64)(unsafe.Pointer(&cons[0])),
-		prodP:   (*uint64)(unsafe.Pointer(&prod[0])),
+		cons:       cons,
+		prod:       prod,
+		data:       prod[page:],
+		mask:       uint64(size - 1),
+		consP:      (*uint64)(unsafe.Pointer(&cons[0])),
+		prodP:      (*uint64)(unsafe.Pointer(&prod[0])),
 		epfd:       -1,
 		closeFd:    -1,
 		batchBytes: wakeBytes,
