@@ -62,6 +62,7 @@ type config struct {
 	redisN                                          int
 	cpu                                             int
 	samples                                         int
+	redisSamples                                    int
 }
 
 func main() {
@@ -81,6 +82,7 @@ func main() {
 	flag.StringVar(&c.redisServer, "redis-server", "", "redis-server binary; \"\" skips the redis benchmark")
 	flag.StringVar(&c.redisBench, "redis-benchmark", "redis-benchmark", "redis-benchmark binary")
 	flag.IntVar(&c.redisPort, "redis-port", 16379, "loopback port for the private redis-server")
+	flag.IntVar(&c.redisSamples, "redis-samples", 3, "redis-benchmark runs per setup and round")
 	flag.IntVar(&c.redisN, "redis-n", 100_000, "requests per redis-benchmark test")
 	flag.Parse()
 	if c.loops == "" || c.ttpwatch == "" {
@@ -180,7 +182,7 @@ func run(c config) ([]results.Row, error) {
 					fmt.Fprintf(os.Stderr, "round %d %-14s %-15s %10.1f ns/op %10.1f cpu-ns/op\n", round, setupNames[s], w.label, v, vcpu)
 				}
 			}
-			if rd != nil && s != empty {
+			for k := 0; rd != nil && s != empty && k < c.redisSamples; k++ {
 				got, err := rd.bench(c.redisBench, c.redisN)
 				if err != nil {
 					problems = append(problems, fmt.Sprintf("round %d, %s: %v", round, setupNames[s], err))
@@ -233,11 +235,18 @@ func run(c config) ([]results.Row, error) {
 	}
 	rows = append(rows, results.Row{Section: "overhead", Metric: "empty-program setup", Measured: "-", Note: emptyNote})
 	for _, t := range redisTests {
-		without, with := results.Median(rps[t][none]), results.Median(rps[t][sensor])
+		if len(rps[t][none]) == 0 || len(rps[t][sensor]) == 0 {
+			rows = append(rows, results.Row{Section: "redis", Metric: "redis-benchmark " + t + " throughput kept",
+				Measured: "not measured", Note: "a setup has no successful run (see the problems below)"})
+			continue
+		}
+		// the best run of each setup, as for the loops (see fastest)
+		without, with := slices.Max(rps[t][none]), slices.Max(rps[t][sensor])
 		rows = append(rows, results.Row{Section: "redis", Metric: "redis-benchmark " + t + " throughput kept",
 			Measured: fmt.Sprintf("%.1f%%", 100*with/without), Target: "≥ 92%",
-			Note: fmt.Sprintf("median of %d: %s req/s without, %s with the sensor (-n %d -P 1)",
-				len(rps[t][none]), results.Grouped(without), results.Grouped(with), c.redisN)})
+			Note: fmt.Sprintf("best of %d/%d runs (%d rounds × %d): %s req/s without, %s with the sensor (medians %s and %s; -n %d -P 1)",
+				len(rps[t][none]), len(rps[t][sensor]), c.rounds, c.redisSamples, results.Grouped(without), results.Grouped(with),
+				results.Grouped(results.Median(rps[t][none])), results.Grouped(results.Median(rps[t][sensor])), c.redisN)})
 	}
 	for _, p := range problems {
 		rows = append(rows, results.Row{Section: "overhead", Metric: "problem", Measured: "-", Note: p})
