@@ -115,15 +115,30 @@ func TestSeedRule(t *testing.T) {
 		}
 	})
 	// The companion's exceptions silence build noise; the seed still fires.
+	// A build tool is known by its executable's path, not its name.
 	for _, c := range []struct {
-		parent, cwd string
-	}{{"make", "/home/alice/src"}, {"bash", "/tmp/build-123"}, {"bash", "/home/alice/proj/build"}, {"bash", "/home/alice/app/node_modules/x"}} {
-		t.Run("exception "+c.parent+" in "+c.cwd, func(t *testing.T) {
+		parent, exePath, cwd string
+	}{{"make", "/usr/bin/make", "/home/alice/src"}, {"make", "/usr/local/bin/make", "/home/alice/src"},
+		{"bash", "/bin/bash", "/tmp/build-123"}, {"bash", "/bin/bash", "/home/alice/proj/build"},
+		{"bash", "/bin/bash", "/home/alice/app/node_modules/x"}} {
+		t.Run("exception "+c.exePath+" in "+c.cwd, func(t *testing.T) {
 			ev := execEvent("alice", "rm", c.cwd, "-rf", "out")
-			ev.Proc.Parent.Comm = c.parent
+			ev.Proc.Parent.Comm, ev.Proc.Parent.ExePath = c.parent, c.exePath
 			got := fired(t, rs, ev)
 			if !got[seed] || got[improved] {
 				t.Errorf("fired %v, want only the verbatim seed", got)
+			}
+		})
+	}
+	// A parent merely named make (a shell copied or linked as make) is no
+	// build tool: both rules fire.
+	for _, exePath := range []string{"/bin/bash", "/tmp/make", "/home/alice/bin/make"} {
+		t.Run("no exception for make at "+exePath, func(t *testing.T) {
+			ev := execEvent("alice", "rm", "/home/alice/src", "-rf", "out")
+			ev.Proc.Parent.Comm, ev.Proc.Parent.ExePath = "make", exePath
+			got := fired(t, rs, ev)
+			if !got[seed] || !got[improved] {
+				t.Errorf("fired %v, want both seed rules", got)
 			}
 		})
 	}
