@@ -102,6 +102,8 @@ type Model struct {
 	// sourceEnded is set when Deps.Batches closed (a replay finished).
 	sourceEnded bool
 	techCache   map[string]string
+
+	frames frameCounter // see frames.go
 }
 
 // New builds the root model. Unset options take their defaults.
@@ -137,6 +139,7 @@ func New(opts Options, deps Deps) *Model {
 		help:     help.New(),
 		termSent: map[uint32]bool{},
 	}
+	m.frames.start = time.Now()
 	m.themeNames = themes.Names()
 	m.setTheme(themes.Choose(opts.Theme, opts.NoColor))
 	m.stacks[tabFeed] = []page{newFeed()}
@@ -171,7 +174,8 @@ func (m *Model) setTheme(name string) {
 
 // Run opens the interface on the terminal and returns when the user quits
 // or ctx is done. NO_COLOR in the environment selects the monochrome theme
-// unless Options.Theme names one.
+// unless Options.Theme names one. It logs the frame counters (FramesLogMsg)
+// through log/slog when the interface ends and on SIGUSR1.
 func Run(ctx context.Context, opts Options, deps Deps) error {
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
@@ -188,8 +192,12 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 		opts.NoColor = true
 	}
 	popts = append(popts, opts.ProgramOptions...)
-	p := tea.NewProgram(New(opts, deps), popts...)
+	m := New(opts, deps)
+	stopReports := m.reportFramesOnSIGUSR1()
+	p := tea.NewProgram(m, popts...)
 	_, err = p.Run()
+	stopReports()
+	m.logFrames("exit")
 	if err != nil && (ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, tea.ErrInterrupted)) {
 		// Stopped by the caller or by SIGINT: a normal end.
 		return nil
@@ -389,9 +397,13 @@ func (m *Model) refreshProcs() {
 	}
 }
 
-// View draws the screen: tab bar, page, status line, help line.
+// View draws the screen: tab bar, page, status line, help line. Each call
+// is counted (frames.go).
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	start := time.Now()
+	content := m.render()
+	m.frames.count(content, time.Since(start))
+	v := tea.NewView(content)
 	v.AltScreen = true
 	v.WindowTitle = "ttpwatch"
 	return v

@@ -2,9 +2,12 @@
 // and reports what `make bench` shows about a storm:
 //
 //	storm -mode drops -rate 50000 -duration 60s   drops per stage and peak RSS of ttpwatch --json --stats 1s
-//	storm -mode ui -rate 20000 -duration 20s      CPU of the interface in tmux, and how fast a tab switch shows
+//	storm -mode ui -rate 20000 -duration 20s      CPU and frames of the interface in tmux, and how fast a tab switch shows
 //
-// It needs root (ttpwatch's sensor) and, for -mode ui, tmux.
+// It needs root (ttpwatch's sensor) and, for -mode ui, tmux. In -mode ui
+// ttpwatch logs its frame counters to its --log file on SIGUSR1 (see
+// ui.FramesLogMsg): storm sends one when it reads the CPU time at the start
+// of the storm and one at its end, presses q, and reads the two lines.
 package main
 
 import (

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ttpwatch/ttpwatch/bench/internal/results"
@@ -54,6 +57,10 @@ func ui(c config) ([]results.Row, error) {
 	name := fmt.Sprintf("ttpbench-%d", os.Getpid())
 	t := tmux{socket: name, session: name}
 	errLog := filepath.Join(c.workDir, "storm-ui-ttpwatch.log")
+	// --log appends: a previous run's frame lines must not be read as this one's
+	if err := os.Remove(errLog); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	// exec: the pane's process is ttpwatch itself, whose CPU is measured
 	cmdline := fmt.Sprintf("exec %s --alerts-log %s --log %s", shellQuote(c.ttpwatch),
 		shellQuote(filepath.Join(c.workDir, "storm-ui-alerts.jsonl")), shellQuote(errLog))
@@ -89,6 +96,8 @@ func ui(c config) ([]results.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// SIGUSR1: ttpwatch logs its frame counters (the same window as the CPU)
+	sigErr := syscall.Kill(pid, syscall.SIGUSR1)
 	t0 := time.Now()
 	type lg struct {
 		summary string
@@ -100,12 +109,17 @@ func ui(c config) ([]results.Row, error) {
 		done <- lg{s, err}
 	}()
 	time.Sleep(c.duration / 3)
-	lat, keyErr := switchTabs(t, c.marker, 3)
+	const midStorm = 3 // tab switches (2 then 1) during the storm
+	lat, keyErr := switchTabs(t, c.marker, midStorm)
 	r := <-done
 	t1 := time.Now()
 	cpu1, cpuErr := ttpproc.CPUTime(pid)
+	if sigErr == nil {
+		sigErr = syscall.Kill(pid, syscall.SIGUSR1)
+	}
 	screen, _ := t.capture()
 	uiDrops := statusDrops.FindStringSubmatch(screen)
+	quitErr := quit(t, pid, 30*time.Second)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -118,6 +132,10 @@ func ui(c config) ([]results.Row, error) {
 		rows = append(rows, results.Row{Section: "ui", Metric: "ttpwatch CPU under the storm (sensor + engine + ui)",
 			Measured: fmt.Sprintf("%.0f%% of a core", pct), Note: how + "; utime+stime from /proc/PID/stat"})
 	}
+	rows = append(rows, framesFromLog(errLog, sigErr, fmt.Sprintf(", %d tab switches", 2*midStorm))...)
+	if quitErr != nil {
+		rows = append(rows, results.Row{Section: "ui", Metric: "ttpwatch quits on q after the storm", Measured: "no", Note: quitErr.Error()})
+	}
 	if uiDrops != nil {
 		rows = append(rows, results.Row{Section: "ui", Metric: "drops on the status line after the storm",
 			Measured: uiDrops[1], Note: "k kernel, p pipeline queue, u ui rings (alerts and raw events the ui skipped; the alert log has them all)"})
@@ -125,6 +143,45 @@ func ui(c config) ([]results.Row, error) {
 	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, mid-storm", lat, keyErr))
 	rows = append(rows, latencyRow("tab switch (2, 1) shown on screen, idle", idle, idleErr))
 	return rows, nil
+}
+
+// framesFromLog reads the frame counters ttpwatch logged on the two
+// SIGUSR1 at the start and end of the storm.
+func framesFromLog(logPath string, sigErr error, keys string) []results.Row {
+	notMeasured := func(why string) []results.Row {
+		return []results.Row{{Section: "ui", Metric: "ui frames/s under the storm", Measured: "not measured", Note: why}}
+	}
+	if sigErr != nil {
+		return notMeasured("SIGUSR1 to ttpwatch: " + sigErr.Error())
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		return notMeasured(err.Error())
+	}
+	reports, err := parseFrameReports(string(data))
+	if err != nil {
+		return notMeasured(err.Error())
+	}
+	start, end, err := stormFrames(reports)
+	if err != nil {
+		return notMeasured(fmt.Sprintf("%v (log: %s)", err, logPath))
+	}
+	return frameRows(start, end, keys)
+}
+
+// quit presses q and waits until ttpwatch has exited (detached its hooks
+// and written its last log lines).
+func quit(t tmux, pid int, timeout time.Duration) error {
+	if _, err := t.run("send-keys", "-t", t.session, "q"); err != nil {
+		return err
+	}
+	proc := "/proc/" + strconv.Itoa(pid)
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(proc); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+	}
+	return fmt.Errorf("ttpwatch (pid %d) still running %v after q", pid, timeout)
 }
 
 // shellQuote quotes s for sh, which tmux runs the command with.
