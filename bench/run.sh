@@ -78,7 +78,7 @@ if [ -n "$SENSOR_WHY" ]; then
 	skip overhead "getppid, open+close and exec loops" "$SENSOR_WHY"
 	skip redis "redis-benchmark throughput kept" "$SENSOR_WHY"
 	skip drops "drops and peak RSS under the generator" "$SENSOR_WHY"
-	skip ui "ui CPU and key latency under a storm" "$SENSOR_WHY"
+	skip ui "ui frames, CPU and key latency under a storm" "$SENSOR_WHY"
 else
 	REDIS_ARGS=()
 	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -111,7 +111,7 @@ else
 		"$BIN/storm" -mode ui -ttpwatch "$TTPWATCH" -loadgen "$BIN/loadgen" \
 			-rate 20000 -duration "${UI_SECS}s" -width 200 -height 50 -workdir "$WORK" -results "$ROWS"
 	else
-		skip ui "ui CPU and key latency under a storm" "tmux missing and apt-get install failed"
+		skip ui "ui frames, CPU and key latency under a storm" "tmux missing and apt-get install failed"
 	fi
 fi
 
