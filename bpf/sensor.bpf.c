@@ -41,6 +41,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define WALK_CAP 2048 /* a dentry walk, all components */
 #define WALK_DEPTH 32 /* components and mount crossings walked */
 #define ARGV_CAP 4096
+#define ENV_CAP 4096  /* environment block of an exec */
 #define UNIX_PATH 108
 
 /* String fields of a syscall record, in data order. */
@@ -60,6 +61,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define FL_ARGV_TRUNC 8
 #define FL_UPPER 16 /* exe on an overlayfs upper layer */
 #define FL_SA 32    /* F_SA holds a user sockaddr */
+#define FL_ENV_TRUNC 64 /* the environment exceeded ENV_CAP */
 
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define AT_FDCWD -100
@@ -131,15 +133,19 @@ struct sysrec {
 	u8 data[DATA_SZ + WALK_CAP + 2 * NAME_CAP];
 };
 
+/* The exec string area: argv, filename and the walks stay below DATA_SZ
+ * (walks stop there), the environment comes last and may reach past it. */
+#define EXEC_DATA_SZ (DATA_SZ + ENV_CAP)
+
 struct execrec {
 	struct hdr h;
-	u16 len[4]; /* argv, filename, exe walk, cwd walk: in data order */
+	u16 len[5]; /* argv, filename, exe walk, cwd walk, env: in data order */
 	u16 flags;
-	u16 pad[3];
+	u16 pad[2];
 	u32 off;
 	u32 pad2;
 	u64 busy; /* set while a program builds the record (not meaningful when sent) */
-	u8 data[DATA_SZ + WALK_CAP + 2 * NAME_CAP];
+	u8 data[EXEC_DATA_SZ];
 };
 
 struct forkrec {
@@ -730,7 +736,31 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	off += w;
 	if (off > DATA_MASK)
 		off = DATA_MASK;
-	send(e, __builtin_offsetof(struct execrec, data), off);
+
+	/* the environment last, like argv: one bounded read of the block */
+	u64 es = mm->env_start;
+	u64 ee = mm->env_end;
+	u64 en = ee > es ? ee - es : 0;
+	if (en > ENV_CAP) {
+		en = ENV_CAP;
+		e->flags |= FL_ENV_TRUNC;
+	}
+	/* masked after a barrier: the compiler drops a mask it can prove
+	 * redundant, and the verifier needs it to bound the read */
+	barrier_var(off);
+	off &= DATA_MASK;
+	if (bpf_probe_read_user(&e->data[off], en, (void *)es))
+		en = 0;
+	e->len[4] = en;
+	off += en;
+
+	u32 size = off;
+	barrier_var(size);
+	if (size > EXEC_DATA_SZ)
+		size = EXEC_DATA_SZ;
+	u32 head = __builtin_offsetof(struct execrec, data);
+	if (bpf_ringbuf_output(&events, e, head + size, wake_flags(head + size)))
+		count_drop();
 	__sync_lock_test_and_set(&e->busy, 0);
 	return 0;
 }

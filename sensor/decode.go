@@ -27,6 +27,7 @@ const (
 	flArgvTrunc = 8
 	flUpper     = 16
 	flSockaddr  = 32
+	flEnvTrunc  = 64
 )
 
 // String fields of a syscall record, in data order (F_* in sensor.bpf.c).
@@ -519,15 +520,23 @@ func appendComponent(p, comp []byte) []byte {
 	return append(p, comp...)
 }
 
+// execFields is the number of string fields of an exec record: argv,
+// filename, exe walk, cwd walk, environment.
+const execFields = 5
+
 // decodeExec fills d.x. Its strings are copies: the process table keeps them.
+// The environment is not copied: x.Env points into raw (valid until the next
+// record) and the table interns it, so children of one shell share one copy.
 func (d *decoder) decodeExec(raw []byte) error {
-	var f [4][]byte
-	if !fields(raw, execLen, execData, 4, f[:]) {
+	var f [execFields][]byte
+	if !fields(raw, execLen, execData, execFields, f[:]) {
 		return errMalformed
 	}
 	flags := u16(raw, execFlags)
 	x := &d.x
-	*x = ExecInfo{ArgsTruncated: flags&flArgvTrunc != 0, UpperLayer: flags&flUpper != 0}
+	*x = ExecInfo{ArgsTruncated: flags&flArgvTrunc != 0, UpperLayer: flags&flUpper != 0,
+		EnvTruncated: flags&flEnvTrunc != 0}
+	x.Env = envBlock(f[4], x.EnvTruncated)
 	argv := f[0]
 	if len(argv) > 0 && argv[len(argv)-1] == 0 {
 		argv = argv[:len(argv)-1]
@@ -553,4 +562,25 @@ func (d *decoder) decodeExec(raw []byte) error {
 	x.Cwd = string(p)
 	d.path = p
 	return nil
+}
+
+// envBlock trims an environment block as read from mm->env_start: the final
+// NUL goes and, when the read was cut at the cap, so does the partial last
+// variable (a cut value must not pass for the real one). The result is never
+// nil: an exec always has an environment, possibly empty.
+func envBlock(b []byte, truncated bool) []byte {
+	if truncated {
+		if i := bytes.LastIndexByte(b, 0); i >= 0 {
+			b = b[:i+1]
+		} else {
+			b = b[:0]
+		}
+	}
+	if len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b
 }

@@ -222,18 +222,19 @@ func TestDecodeHeaderAndExec(t *testing.T) {
 	d := newDecoder(1e9)
 	var ev event.Event
 
-	// exec: argv, filename, exe walk, cwd walk
+	// exec: argv, filename, exe walk, cwd walk, env (cut by the cap)
 	argv := []byte("sh\x00-c\x00echo hi there\x00")
 	fn := z("./sh")
 	exe := walkOf("memfd:x (deleted)")
 	cwd := walkOf("home", "u")
+	env := []byte("HOME=/root\x00LD_PRELOAD=/tmp/x.so\x00PAR")
 	raw := hdr(recExec, event.TypeExecveat, execData)
 	le := binary.LittleEndian
-	for i, f := range [][]byte{argv, fn, exe, cwd} {
+	for i, f := range [][]byte{argv, fn, exe, cwd, env} {
 		le.PutUint16(raw[execLen+2*i:], uint16(len(f)))
 		raw = append(raw, f...)
 	}
-	le.PutUint16(raw[execFlags:], flArgvTrunc|flUpper)
+	le.PutUint16(raw[execFlags:], flArgvTrunc|flUpper|flEnvTrunc)
 	kind, err := d.decode(raw, &ev)
 	if err != nil || kind != recExec {
 		t.Fatalf("exec: kind %d err %v", kind, err)
@@ -246,6 +247,9 @@ func TestDecodeHeaderAndExec(t *testing.T) {
 	if len(x.Argv) != 3 || x.Argv[2] != "echo hi there" || x.ExePath != "/memfd:x (deleted)" || !x.FromMemfd ||
 		x.Cwd != "/home/u" || !x.ArgsTruncated || !x.UpperLayer || ev.Type != event.TypeExecveat {
 		t.Errorf("exec: %+v", x)
+	}
+	if string(x.Env) != "HOME=/root\x00LD_PRELOAD=/tmp/x.so" || !x.EnvTruncated {
+		t.Errorf("exec env %q truncated %v, want the partial last variable dropped", x.Env, x.EnvTruncated)
 	}
 
 	fork := hdr(recFork, event.TypeClone, forkSize)

@@ -16,13 +16,13 @@ import (
 type sensorBPFExecrec struct {
 	_     structs.HostLayout
 	H     sensorBPFHdr
-	Len   [4]uint16
+	Len   [5]uint16
 	Flags uint16
-	Pad   [3]uint16
+	Pad   [2]uint16
 	Off   uint32
 	Pad2  uint32
 	Busy  uint64
-	Data  [10752]uint8
+	Data  [12288]uint8
 }
 
 type sensorBPFHdr struct {

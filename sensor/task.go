@@ -39,6 +39,13 @@ type ExecInfo struct {
 	Cwd           string
 	FromMemfd     bool
 	UpperLayer    bool
+	// Env is the environment the image was started with: KEY=VALUE entries
+	// separated by NUL (no final NUL), nil when unknown. From a live record it
+	// points into the record and is valid only during ProcessTable.Exec, which
+	// interns it. At most envCap bytes: EnvTruncated says the rest was cut
+	// (the partial last variable is dropped).
+	Env          []byte
+	EnvTruncated bool
 }
 
 // Source delivers events in order to a single consumer. Run blocks until ctx
