@@ -153,6 +153,18 @@ type Process struct {
 	// (written in the container after it started).
 	ExeUpperLayer bool
 
+	// Env is the environment the image was started with, as KEY=VALUE
+	// strings in the order exec received them (proc.env). nil when unknown:
+	// not captured (an older capture, /proc unreadable, the table's
+	// environment budget spent); empty, not nil, for an empty environment.
+	// The sensor reads at most 4 KiB of it per exec, dropping a variable
+	// cut by that cap. A fork's child shares its parent's; identical
+	// environments share one copy (see JoinEnv).
+	Env []string
+	// EnvLine is Env joined by spaces (the bare proc.env); Env's strings are
+	// substrings of it. Build both with JoinEnv.
+	EnvLine string
+
 	CapEffective uint64 // capability bitmask (thread.cap_effective)
 	CapPermitted uint64 // capability bitmask (thread.cap_permitted)
 
@@ -182,6 +194,35 @@ type Process struct {
 	ArgLine string
 	// ExeLine is Exe followed by Args (proc.exeline), filled once per exec.
 	ExeLine string
+}
+
+// JoinEnv returns vars joined by spaces and a copy of vars whose strings are
+// substrings of that line: one allocation for the text, one for the slice.
+// A nil vars gives nil, "" (unknown); an empty one an empty, non-nil slice.
+func JoinEnv(vars []string) ([]string, string) {
+	if vars == nil {
+		return nil, ""
+	}
+	line := strings.Join(vars, " ")
+	out := make([]string, len(vars))
+	off := 0
+	for i, v := range vars {
+		out[i] = line[off : off+len(v)]
+		off += len(v) + 1
+	}
+	return out, line
+}
+
+// EnvVar returns the value of the environment variable name of p and
+// whether p has it; false too when p's environment is unknown. The first
+// definition wins, as getenv(3) does.
+func (p *Process) EnvVar(name string) (string, bool) {
+	for _, kv := range p.Env {
+		if len(kv) > len(name) && kv[len(name)] == '=' && kv[:len(name)] == name {
+			return kv[len(name)+1:], true
+		}
+	}
+	return "", false
 }
 
 // Alive reports whether the process has not exited.

@@ -165,7 +165,21 @@ func init() {
 		ancestorField("proc.apid", Number, "Pid of an ancestor: proc.apid[N] is N levels up ([1] the parent); bare, any ancestor matches.",
 			func(p *Process) Value { return num(int64(p.Pid)) }),
 
-		unavailable("proc.env", String, ArgKeyOptional, "Environment of the process, or one variable with proc.env[NAME] (not captured by this sensor)."),
+		&Field{Name: "proc.env", Type: String, Arg: ArgKeyOptional, Filled: true,
+			Desc: "Environment of the process at its exec, KEY=VALUE entries joined by spaces; proc.env[NAME] is the value of one variable (unavailable when absent). At most 4 KiB is captured per exec; unavailable when not captured.",
+			Get: func(e *Event, a Arg) Value {
+				p := procOf(e)
+				if p == nil || p.Env == nil {
+					return na
+				}
+				if !a.Set {
+					return str(p.EnvLine)
+				}
+				if v, ok := p.EnvVar(a.Key); ok {
+					return str(v)
+				}
+				return na
+			}},
 		unavailable("proc.exe_ino.ctime", Number, ArgNone, "Last status change time (ns) of the executable's inode (not captured by this sensor)."),
 		unavailable("proc.exe_ino.mtime", Number, ArgNone, "Last modification time (ns) of the executable's inode (not captured by this sensor)."),
 		unavailable("proc.exe_ino.ctime_duration_proc_start", Number, ArgNone, "Nanoseconds between the executable inode's ctime and the process start (not captured by this sensor)."),

@@ -47,7 +47,7 @@ var sockFieldsNA = []string{"fd.cip", "fd.sip", "fd.lip", "fd.rip", "fd.ip", "fd
 	"fd.cnet", "fd.snet", "fd.lnet", "fd.rnet", "fd.cport", "fd.sport", "fd.lport",
 	"fd.rport", "fd.port", "fd.l4proto", "fd.sockfamily", "fd.connected", "evt.arg.tuple"}
 
-var unfilledNA = []string{"proc.env", "proc.env[HOME]", "proc.exe_ino.ctime", "proc.exe_ino.mtime",
+var unfilledNA = []string{"proc.exe_ino.ctime", "proc.exe_ino.mtime",
 	"proc.exe_ino.ctime_duration_proc_start", "container.image", "container.image.repository",
 	"container.image.tag", "container.image.id", "container.privileged", "container.mounts",
 	"container.mount[/]", "container.mount.dest[/etc]", "container.mount.source[/host]",
@@ -83,9 +83,35 @@ var fieldCases = []fieldCase{
 		"evt.arg.filename": "/usr/bin/chattr", "evt.arg.res": "0",
 		"evt.rawarg.filename": "/usr/bin/chattr", "evt.rawarg.res": "0", "evt.rawarg.uid": "<NA>",
 		"fd.name_changed": "false",
+		// environment not captured (older capture, /proc unreadable)
+		"proc.env": "<NA>", "proc.env[HOME]": "<NA>",
 	}, append(append([]string{"fd.num", "fd.name", "fd.nameraw", "fd.directory", "fd.filename",
 		"fd.type", "fd.typechar", "evt.arg.name", "evt.arg.path", "evt.arg.flags",
 		"evt.arg.mode", "evt.arg.fd", "evt.arg.uid", "evt.arg.pathname"}, sockFieldsNA...), unfilledNA...)...)},
+
+	{name: "process with an environment", event: func() *Event {
+		e := execEvent()
+		e.Proc.Env, e.Proc.EnvLine = JoinEnv([]string{"HOME=/home/alice", "LD_PRELOAD=/tmp/x.so",
+			"EMPTY=", "A=1=2", "HOME=/second", "NOEQUALS", "PS1=$ x "})
+		return e
+	}, want: map[string]string{
+		"proc.env":             "HOME=/home/alice LD_PRELOAD=/tmp/x.so EMPTY= A=1=2 HOME=/second NOEQUALS PS1=$ x ",
+		"proc.env[HOME]":       "/home/alice", // the first definition, as getenv
+		"proc.env[LD_PRELOAD]": "/tmp/x.so",
+		"proc.env[EMPTY]":      "",
+		"proc.env[A]":          "1=2",
+		"proc.env[PS1]":        "$ x ",
+		"proc.env[NOEQUALS]":   "<NA>",
+		"proc.env[LD_PRELOA]":  "<NA>",
+		"proc.env[MISSING]":    "<NA>",
+		"proc.env[]":           "<NA>",
+	}},
+
+	{name: "process with an empty environment", event: func() *Event {
+		e := execEvent()
+		e.Proc.Env, e.Proc.EnvLine = JoinEnv([]string{})
+		return e
+	}, want: map[string]string{"proc.env": "", "proc.env[HOME]": "<NA>"}},
 
 	{name: "root in a container with every capability", event: func() *Event {
 		e := execEvent()
@@ -548,7 +574,7 @@ func TestDesignFieldsRegistered(t *testing.T) {
 func TestFilledMatchesSensor(t *testing.T) {
 	unfilled := []string{"k8s.ns.name", "k8s.pod.name", "container.image.repository",
 		"container.privileged", "container.mount.dest", "container.mounts",
-		"container.start_ts", "proc.env", "evt.buffer", "fd.sip.name", "fd.cip.name",
+		"container.start_ts", "evt.buffer", "fd.sip.name", "fd.cip.name",
 		"fd.rip.name", "fd.lip.name", "proc.exe_ino.ctime", "proc.exe_ino.mtime",
 		"proc.exe_ino.ctime_duration_proc_start"}
 	for _, name := range unfilled {
@@ -556,7 +582,7 @@ func TestFilledMatchesSensor(t *testing.T) {
 			t.Errorf("%s must not be marked filled", name)
 		}
 	}
-	for _, name := range []string{"proc.name", "fd.name", "evt.res", "container.id", "container.name",
+	for _, name := range []string{"proc.name", "proc.env", "fd.name", "evt.res", "container.id", "container.name",
 		"user.loginuid", "thread.cap_effective", "evt.arg.flags", "fd.sip"} {
 		if f, _ := Lookup(name); !f.Filled {
 			t.Errorf("%s must be marked filled", name)
@@ -697,5 +723,31 @@ func TestLazyTextResetAndClone(t *testing.T) {
 	}
 	if got := f.Get(c, Arg{}).Str; got != first {
 		t.Errorf("clone lost its fd.name: %q, want %q", got, first)
+	}
+}
+
+func TestJoinEnv(t *testing.T) {
+	if env, line := JoinEnv(nil); env != nil || line != "" {
+		t.Errorf("JoinEnv(nil) = %q, %q; want nil, \"\"", env, line)
+	}
+	if env, line := JoinEnv([]string{}); env == nil || len(env) != 0 || line != "" {
+		t.Errorf("JoinEnv([]) = %#v, %q; want an empty non-nil slice", env, line)
+	}
+	in := []string{"A=1", "", "B=x y", "C="}
+	env, line := JoinEnv(in)
+	if line != "A=1  B=x y C=" {
+		t.Errorf("line = %q", line)
+	}
+	for i := range in {
+		if env[i] != in[i] {
+			t.Errorf("env[%d] = %q, want %q", i, env[i], in[i])
+		}
+	}
+	p := &Process{Env: env, EnvLine: line}
+	if v, ok := p.EnvVar("B"); !ok || v != "x y" {
+		t.Errorf("EnvVar(B) = %q, %v", v, ok)
+	}
+	if _, ok := p.EnvVar(""); ok {
+		t.Error("EnvVar(\"\") found a variable")
 	}
 }
