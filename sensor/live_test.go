@@ -274,6 +274,44 @@ func TestLiveEvents(t *testing.T) {
 		}
 	})
 
+	t.Run("execve env", func(t *testing.T) {
+		// known variables first: the sensor keeps the first 4 KiB of the
+		// environment, and a variable cut by that cap is dropped
+		big := "TTPW_BIG=" + strings.Repeat("B", 5000)
+		cmd, err := actionCmd("exit3", testDir(t), []string{big})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Env = append([]string{"TTPW_MARK=value with spaces", "LD_PRELOAD=/tmp/ttpwatch-test-missing.so", "TTPW_EMPTY="}, cmd.Env...)
+		var ee *exec.ExitError
+		if err := cmd.Run(); err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		e := c.waitFor(t, pid, event.TypeExecve, "the child's exec", nil)
+		p := e.Proc
+		for name, want := range map[string]string{"TTPW_MARK": "value with spaces",
+			"LD_PRELOAD": "/tmp/ttpwatch-test-missing.so", "TTPW_EMPTY": ""} {
+			if got, ok := p.EnvVar(name); !ok || got != want {
+				t.Errorf("env %s = %q (%v), want %q; env %.200q", name, got, ok, want, p.Env)
+			}
+		}
+		if len(p.Env) == 0 || p.Env[0] != "TTPW_MARK=value with spaces" ||
+			!strings.HasPrefix(p.EnvLine, "TTPW_MARK=value with spaces LD_PRELOAD=/tmp/ttpwatch-test-missing.so TTPW_EMPTY= ") {
+			t.Errorf("env line = %.200q", p.EnvLine)
+		}
+		if _, ok := p.EnvVar("TTPW_BIG"); ok {
+			t.Error("a variable cut by the 4 KiB cap was kept")
+		}
+		if len(p.EnvLine) > 4096 {
+			t.Errorf("env of %d bytes kept, cap 4096", len(p.EnvLine))
+		}
+		f, _ := event.Lookup("proc.env")
+		if v := f.Get(e, event.Arg{Set: true, Key: "LD_PRELOAD"}); !v.OK || v.Str != "/tmp/ttpwatch-test-missing.so" {
+			t.Errorf("proc.env[LD_PRELOAD] = %+v", v)
+		}
+	})
+
 	t.Run("execve failure", func(t *testing.T) {
 		pid := run(t, "execfail", testDir(t), nil)
 		e := c.waitFor(t, pid, event.TypeExecve, "-ENOENT", func(e *event.Event) bool { return e.Res != 0 })

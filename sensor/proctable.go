@@ -49,6 +49,10 @@ type ProcTableConfig struct {
 	MaxLive   int
 	MaxExited int
 	ExitedTTL int64
+	// MaxEnvBytes bounds the memory of the environments (proc.env) the
+	// table holds, identical ones counted once; zero means
+	// DefaultMaxEnvBytes. Past it, images with a new environment get none.
+	MaxEnvBytes int
 }
 
 // ProcTable is the sensor's view of the host's processes: seeded from /proc,
@@ -71,6 +75,7 @@ type ProcTable struct {
 	exitedHead int
 	cgroups    map[uint64]string
 	now        int64 // latest event time seen, drives exited-entry expiry
+	env        *envStore
 
 	evicted atomic.Uint64
 }
@@ -92,10 +97,14 @@ func NewProcTable(cfg ProcTableConfig) (*ProcTable, error) {
 	if cfg.ExitedTTL <= 0 {
 		cfg.ExitedTTL = DefaultExitedTTL
 	}
+	if cfg.MaxEnvBytes <= 0 {
+		cfg.MaxEnvBytes = DefaultMaxEnvBytes
+	}
 	if cfg.CgroupRoot != "" {
 		cfg.CgroupRoot = cgroup2Root(cfg.CgroupRoot)
 	}
-	t := &ProcTable{cfg: cfg, procs: map[uint32]*event.Process{}, cgroups: map[uint64]string{}}
+	t := &ProcTable{cfg: cfg, procs: map[uint32]*event.Process{}, cgroups: map[uint64]string{},
+		env: newEnvStore(cfg.MaxEnvBytes)}
 	if cfg.ProcRoot != "" {
 		fs, err := procfs.NewFS(cfg.ProcRoot)
 		if err != nil {
@@ -164,7 +173,7 @@ func (t *ProcTable) Seed() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for pid, p := range seen {
-		t.procs[pid] = p
+		t.setLocked(pid, p)
 	}
 	for id, c := range cg {
 		t.cgroups[id] = c
@@ -206,6 +215,7 @@ func (t *ProcTable) Exec(ti *TaskInfo, x *ExecInfo) *event.Process {
 		p.StartTime = prev.StartTime
 	}
 	p.ContainerID = t.containerLocked(ti.Pid, ti.CgroupID, prev)
+	p.Env, p.EnvLine = t.env.block(x.Env)
 	t.names(p)
 	t.publishLocked(p)
 	return p
@@ -360,6 +370,14 @@ func (t *ProcTable) Len() int {
 	return len(t.procs)
 }
 
+// EnvBytes returns the memory counted for the environments the table
+// holds, and how many distinct ones it holds.
+func (t *ProcTable) EnvBytes() (bytes, distinct int) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.env.Bytes(), t.env.Len()
+}
+
 // Evicted returns how many live entries were forgotten because the table
 // was full.
 func (t *ProcTable) Evicted() uint64 { return t.evicted.Load() }
@@ -397,7 +415,27 @@ func (t *ProcTable) storeLocked(p *event.Process) {
 	if _, ok := t.procs[p.Pid]; !ok && len(t.procs) >= t.cfg.MaxLive+t.cfg.MaxExited {
 		t.makeRoomLocked()
 	}
-	t.procs[p.Pid] = p
+	t.setLocked(p.Pid, p)
+}
+
+// setLocked makes p the entry of pid, keeping the environment count: the
+// replaced image lets go of its environment, p takes its own (and may lose
+// it if it is new and the budget is spent, so p must not be published yet).
+// Called with mu held.
+func (t *ProcTable) setLocked(pid uint32, p *event.Process) {
+	old := t.procs[pid]
+	if old == p {
+		return
+	}
+	t.env.release(old)
+	t.env.acquire(p)
+	t.procs[pid] = p
+}
+
+// deleteLocked forgets the entry of pid. Called with mu held.
+func (t *ProcTable) deleteLocked(pid uint32) {
+	t.env.release(t.procs[pid])
+	delete(t.procs, pid)
 }
 
 // makeRoomLocked frees entries when the table is full: first those whose
@@ -411,7 +449,7 @@ func (t *ProcTable) makeRoomLocked() {
 				return
 			}
 			if _, err := os.Stat(filepath.Join(t.cfg.ProcRoot, strconv.FormatUint(uint64(pid), 10))); err != nil {
-				delete(t.procs, pid)
+				t.deleteLocked(pid)
 				t.evicted.Add(1)
 			}
 		}
@@ -420,7 +458,7 @@ func (t *ProcTable) makeRoomLocked() {
 		if len(t.procs) <= target {
 			return
 		}
-		delete(t.procs, pid)
+		t.deleteLocked(pid)
 		t.evicted.Add(1)
 	}
 }
@@ -441,7 +479,7 @@ func (t *ProcTable) expireLocked() {
 		}
 		// A reused pid has a newer entry; only the exited image goes.
 		if t.procs[e.p.Pid] == e.p {
-			delete(t.procs, e.p.Pid)
+			t.deleteLocked(e.p.Pid)
 		}
 		t.exited[t.exitedHead] = exitedEntry{}
 		t.exitedHead++
@@ -556,6 +594,12 @@ func (t *ProcTable) readProc(pr procfs.Proc) (*event.Process, uint64, error) {
 	} else {
 		p.Exe = p.ExePath
 	}
+	// the environment as exec left it (the table interns it on store);
+	// unknown when unreadable
+	if env, err := pr.Environ(); err == nil {
+		p.Env = capEnv(env)
+		p.EnvLine = strings.Join(p.Env, " ")
+	}
 	fillLines(p)
 	p.ContainerID = HostContainerID
 	var cgid uint64
@@ -656,5 +700,6 @@ func cloneImage(p *event.Process) *event.Process {
 		UserName: p.UserName, GroupName: p.GroupName, LoginName: p.LoginName,
 		CgroupID: p.CgroupID, ContainerID: p.ContainerID, StartTime: p.StartTime,
 		Parent: p.Parent, Cmdline: p.Cmdline, ArgLine: p.ArgLine, ExeLine: p.ExeLine,
+		Env: p.Env, EnvLine: p.EnvLine,
 	}
 }
