@@ -31,7 +31,8 @@ import (
 // (it bounds its memory): later lines define the images they use again, and
 // the reader may forget the earlier ids. Event types are written by their
 // Falco names, so captures survive renumbering of event.Type. Readers reject
-// a newer version.
+// a newer version. Fields added later are optional ("env", the environment,
+// may hold secrets: capture files are created mode 0600).
 const (
 	CaptureFormat  = "ttpwatch-capture"
 	CaptureVersion = 1
@@ -93,6 +94,9 @@ type wireProc struct {
 	Cmdline       string   `json:"cmdline,omitempty"`
 	ArgLine       string   `json:"argline,omitempty"`
 	ExeLine       string   `json:"exeline,omitempty"`
+	// Env is the environment (KEY=VALUE strings); absent when unknown, as in
+	// captures written before it was recorded, [] when empty.
+	Env *[]string `json:"env,omitempty"`
 }
 
 type wireExit struct {
@@ -175,12 +179,21 @@ func NewRecorder(w io.Writer, gz bool) *Recorder {
 }
 
 // CreateRecorder creates (or truncates) the capture file path, mode 0600 as
-// it holds command lines, gzip-compressed when the name ends in .gz. Close
-// closes the file.
+// it holds command lines and environments (which may hold secrets),
+// gzip-compressed when the name ends in .gz. An existing file is made 0600
+// before anything is written to it. Close closes the file.
 func CreateRecorder(path string) (*Recorder, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create capture %s: %w", path, err)
+	}
+	// O_CREAT's mode applies only to a new file: an existing one keeps its
+	// own, which may let others read what is recorded now
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Mode().Perm() != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("create capture %s: make it private (mode 0600): %w", path, err)
+		}
 	}
 	r := NewRecorder(f, strings.HasSuffix(path, ".gz"))
 	r.closer = f
@@ -244,6 +257,10 @@ func (r *Recorder) writeProc(p *event.Process, depth int) uint64 {
 	r.nextID++
 	rec := &recorded{id: r.nextID, exited: !p.Alive()}
 	r.ids[p] = rec
+	var env *[]string
+	if p.Env != nil {
+		env = &p.Env
+	}
 	r.put(captureLine{Proc: &wireProc{
 		ID: rec.id, Parent: parent, Pid: p.Pid, Ppid: p.Ppid, Vpid: p.Vpid, Sid: p.Sid, Pgid: p.Pgid,
 		Tty: p.Tty, Uid: p.Uid, Gid: p.Gid, Euid: p.Euid, LoginUID: p.LoginUID, Comm: p.Comm,
@@ -252,7 +269,7 @@ func (r *Recorder) writeProc(p *event.Process, depth int) uint64 {
 		CapPermitted: p.CapPermitted, UserName: p.UserName, GroupName: p.GroupName,
 		LoginName: p.LoginName, CgroupID: p.CgroupID, ContainerID: p.ContainerID,
 		StartTime: p.StartTime, ExitTime: p.ExitTime.Load(), ExitCode: p.ExitCode.Load(),
-		Cmdline: p.Cmdline, ArgLine: p.ArgLine, ExeLine: p.ExeLine,
+		Cmdline: p.Cmdline, ArgLine: p.ArgLine, ExeLine: p.ExeLine, Env: env,
 	}})
 	return rec.id
 }
@@ -443,6 +460,13 @@ func (c *captureReader) addProc(w *wireProc) error {
 		CapPermitted: w.CapPermitted, UserName: w.UserName, GroupName: w.GroupName,
 		LoginName: w.LoginName, CgroupID: w.CgroupID, ContainerID: w.ContainerID,
 		StartTime: w.StartTime, Parent: parent, Cmdline: w.Cmdline, ArgLine: w.ArgLine, ExeLine: w.ExeLine,
+	}
+	if w.Env != nil {
+		env := *w.Env
+		if env == nil {
+			env = []string{} // "env":[]
+		}
+		p.Env, p.EnvLine = event.JoinEnv(env)
 	}
 	c.procs[w.ID] = p
 	if c.table != nil {

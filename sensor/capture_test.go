@@ -330,3 +330,90 @@ func TestDemoCaptureReads(t *testing.T) {
 		t.Error("no event of the script's nobody user")
 	}
 }
+
+// TestCaptureEnv records images with an environment, an empty one and an
+// unknown one, and reads them back as they were.
+func TestCaptureEnv(t *testing.T) {
+	withEnv := &event.Process{Pid: 10, Comm: "sh", LoginUID: UnsetLoginUID}
+	withEnv.Env, withEnv.EnvLine = event.JoinEnv([]string{"LD_PRELOAD=/tmp/x.so", "PS1=$ ", "E="})
+	empty := &event.Process{Pid: 11, Ppid: 10, Comm: "env", Parent: withEnv, LoginUID: UnsetLoginUID}
+	empty.Env, empty.EnvLine = event.JoinEnv([]string{})
+	unknown := &event.Process{Pid: 12, Ppid: 10, Comm: "old", Parent: withEnv, LoginUID: UnsetLoginUID}
+	evs := []*event.Event{
+		{Num: 1, Type: event.TypeExecve, Proc: withEnv},
+		{Num: 2, Type: event.TypeExecve, Proc: empty},
+		{Num: 3, Type: event.TypeExecve, Proc: unknown},
+	}
+	data := record(t, evs, false)
+	if !bytes.Contains(data, []byte(`"env":["LD_PRELOAD=/tmp/x.so","PS1=$ ","E="]`)) ||
+		!bytes.Contains(data, []byte(`"env":[]`)) {
+		t.Errorf("env not recorded as expected:\n%s", data)
+	}
+	_, got, err := ReadCapture(bytes.NewReader(data), "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs {
+		if !reflect.DeepEqual(evs[i].Proc, got[i].Proc) {
+			t.Errorf("proc %d: got %+v, want %+v", i, got[i].Proc, evs[i].Proc)
+		}
+	}
+	if got[1].Proc.Env == nil || got[2].Proc.Env != nil {
+		t.Errorf("empty env %#v must stay empty, unknown %#v unknown", got[1].Proc.Env, got[2].Proc.Env)
+	}
+}
+
+// TestCaptureWithoutEnvStillLoads reads a version 1 line written before the
+// environment was recorded: the image's environment is unknown.
+func TestCaptureWithoutEnvStillLoads(t *testing.T) {
+	old := `{"format":"ttpwatch-capture","version":1,"host":"h","start":1}
+{"proc":{"id":1,"pid":5,"ppid":1,"uid":0,"gid":0,"euid":0,"loginuid":4294967295,"comm":"sh","exe":"sh","exepath":"/bin/sh"}}
+{"evt":{"num":1,"time":2,"type":"execve","res":0,"tid":5,"proc":1}}
+`
+	_, got, err := ReadCapture(strings.NewReader(old), "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Proc.Env != nil || got[0].Proc.EnvLine != "" {
+		t.Fatalf("old capture: %d events, env %#v", len(got), got[0].Proc.Env)
+	}
+	f, _ := event.Lookup("proc.env")
+	if v := f.Get(got[0], event.Arg{}); v.OK {
+		t.Errorf("proc.env of an old capture is available: %+v", v)
+	}
+	// the golden capture (written before env existed) still decodes too
+	if _, _, err := ReadCapture(bytes.NewReader(mustRead(t, filepath.Join("testdata", "capture", "golden.jsonl"))), "golden"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCreateRecorderMakesExistingFilePrivate: O_CREAT's mode does not apply
+// to a file that exists, so a world-readable one is made 0600 first.
+func TestCreateRecorderMakesExistingFilePrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.jsonl")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := CreateRecorder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
+		t.Errorf("capture mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
