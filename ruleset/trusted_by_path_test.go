@@ -133,34 +133,109 @@ func TestPackageMgmtActivityByPath(t *testing.T) {
 }
 
 // TestContainerRuntimeActivityByPath pins what container_runtime_activity
-// trusts: a runtime's executable path, the process's or an ancestor's.
+// trusts: a runtime binary acting itself (by path), runc's or crun's sealed
+// copy of itself under the runtime that made it (runc init), and on the
+// host a runtime's or its network helper's direct child. The processes of a
+// container, all of which have the shim as an ancestor, are not the runtime.
 func TestContainerRuntimeActivityByPath(t *testing.T) {
-	under := func(p *procSpec) *procSpec {
-		return &procSpec{Name: "iptables", Args: "-F", Parent: &procSpec{Name: "sh", ExePath: "/usr/bin/dash", Parent: p}}
-	}
+	const ctr = "3f2a9c1b7d4e"
+	systemd := func() *procSpec { return &procSpec{Name: "systemd", ExePath: "/usr/lib/systemd/systemd"} }
 	tool := func(name, exepath string) *procSpec {
-		return &procSpec{Name: name, ExePath: exepath, Parent: &procSpec{Name: "systemd", ExePath: "/usr/lib/systemd/systemd"}}
+		return &procSpec{Name: name, ExePath: exepath, Parent: systemd()}
 	}
-	memfd := func(parent *procSpec) *procSpec {
-		return &procSpec{Name: "7", ExePath: "/memfd:runc_cloned:/proc/self/exe", Memfd: true, Parent: parent}
+	child := func(p *procSpec) *procSpec {
+		return &procSpec{Name: "iptables", ExePath: "/usr/sbin/xtables-nft-multi", Args: "-F", Parent: p}
+	}
+	grandchild := func(p *procSpec) *procSpec {
+		return child(&procSpec{Name: "sh", ExePath: "/usr/bin/dash", Parent: p})
+	}
+	// The shim as docker runs it: containerd-shim-runc-v2 re-parented to
+	// systemd, containerd and dockerd beside it.
+	shim := func() *procSpec {
+		return tool("containerd-shim", "/usr/bin/containerd-shim-runc-v2")
+	}
+	// runc create, run by the shim.
+	runc := func(exepath string) *procSpec {
+		return &procSpec{Name: "runc", ExePath: exepath, Args: "--root /run/containerd/runc/moby create --bundle /run/x", Parent: shim()}
+	}
+	// A process of the container: the shim is its parent (the container's
+	// init, or a docker exec) or an ancestor.
+	inCtr := func(name, exepath string, parent *procSpec) *procSpec {
+		return &procSpec{Name: name, ExePath: exepath, Container: ctr, Parent: parent}
+	}
+	const runcMemfd = "/memfd:runc_cloned:/proc/self/exe (deleted)"
+	const crunMemfd = "/memfd:crun_cloned:/proc/self/exe (deleted)"
+	conmon := func() *procSpec {
+		return &procSpec{Name: "conmon", ExePath: "/usr/bin/conmon", Parent: tool("podman", "/usr/bin/podman")}
+	}
+	crunCopy := func(parent *procSpec) *procSpec {
+		return &procSpec{Name: "crun", ExePath: crunMemfd, Memfd: true, Parent: parent}
 	}
 	cases := []macroCase{
-		{"docker-ce's dockerd", under(tool("dockerd", "/usr/bin/dockerd")), true},
-		{"Debian's docker.io dockerd", under(tool("dockerd", "/usr/sbin/dockerd")), true},
+		// The runtime itself.
+		{"dockerd itself", tool("dockerd", "/usr/bin/dockerd"), true},
 		{"the process itself is containerd", tool("containerd", "/usr/bin/containerd"), true},
-		{"runc's memfd copy under containerd-shim-runc-v2", memfd(tool("containerd-shim", "/usr/bin/containerd-shim-runc-v2")), true},
-		{"a shim from containerd's tarball", memfd(tool("containerd-shim", "/usr/local/bin/containerd-shim-runc-v2")), true},
-		{"Debian's runc", under(tool("runc", "/usr/sbin/runc")), true},
-		{"podman's conmon", under(tool("conmon", "/usr/libexec/podman/conmon")), true},
-		{"kubelet", under(tool("kubelet", "/usr/bin/kubelet")), true},
+		{"the shim itself", shim(), true},
+		{"runc create under the shim", runc("/usr/bin/runc"), true},
+		{"Debian's runc (/usr/sbin)", runc("/usr/sbin/runc"), true},
+		{"runc init from runc's memfd copy, runc create above", &procSpec{Name: "runc:[2:INIT]", ExePath: runcMemfd,
+			Memfd: true, Container: ctr, Parent: runc("/usr/bin/runc")}, true},
+		{"runc init re-executing its memfd copy on the host, runc create above", &procSpec{Name: "7", ExePath: runcMemfd,
+			Memfd: true, Parent: runc("/usr/sbin/runc")}, true},
+		{"runc's memfd copy under the shim, on the host", &procSpec{Name: "7", ExePath: runcMemfd, Memfd: true, Parent: shim()}, true},
+		{"runc >= 1.2's sealed overlayfs copy (/runc), runc create above", &procSpec{Name: "runc:[2:INIT]", ExePath: "/runc",
+			Container: ctr, Parent: runc("/usr/bin/runc")}, true},
+		{"runc init without a copy (runc's own path) in the container", &procSpec{Name: "runc:[2:INIT]", ExePath: "/usr/local/sbin/runc",
+			Container: ctr, Parent: tool("containerd-shim", "/usr/local/bin/containerd-shim-runc-v2")}, true},
+		{"crun re-executed from its memfd under conmon", crunCopy(conmon()), true},
+		{"crun's container init, forked from its memfd copy", &procSpec{Name: "crun", ExePath: crunMemfd, Memfd: true,
+			Container: ctr, Parent: crunCopy(conmon())}, true},
+		{"crun without a copy, in the container it sets up", &procSpec{Name: "crun", ExePath: "/usr/bin/crun", Container: ctr, Parent: conmon()}, true},
+		{"docker-in-docker: dockerd from the image, in its container", inCtr("dockerd", "/usr/local/bin/dockerd",
+			inCtr("docker-init", "/sbin/docker-init", shim())), true},
 
-		{"a copy of sh saved as /tmp/dockerd", under(tool("dockerd", "/tmp/dockerd")), false},
-		{"a symlink named containerd-shim to a shell", under(tool("containerd-shim", "/usr/bin/bash")), false},
-		{"runc in a home directory", under(tool("runc", "/home/alice/runc")), false},
-		{"a shim-like name in /tmp", memfd(tool("containerd-shim", "/tmp/containerd-shim-runc-v2")), false},
-		{"a memfd named like runc's", memfd(&procSpec{Name: "bash"}), false},
-		{"a system tree rebuilt under /tmp", under(tool("dockerd", "/tmp/usr/bin/dockerd")), false},
-		{"no runtime at all", under(tool("bash", "/usr/bin/bash")), false},
+		// The runtime's direct children on the host.
+		{"docker-ce's dockerd running iptables", child(tool("dockerd", "/usr/bin/dockerd")), true},
+		{"Debian's docker.io dockerd running iptables", child(tool("dockerd", "/usr/sbin/dockerd")), true},
+		{"kubelet running iptables", child(tool("kubelet", "/usr/bin/kubelet")), true},
+		{"podman's netavark running iptables", child(&procSpec{Name: "netavark", ExePath: "/usr/libexec/podman/netavark",
+			Parent: tool("podman", "/usr/bin/podman")}), true},
+		{"a CNI plugin of containerd's running iptables", child(&procSpec{Name: "bridge", ExePath: "/opt/cni/bin/bridge",
+			Parent: tool("containerd", "/usr/bin/containerd")}), true},
+
+		// The containers' processes: the shim is their parent or ancestor.
+		{"the container's init, started by runc under the shim", inCtr("mount", "/usr/bin/mount", shim()), false},
+		{"a docker exec shell's child", inCtr("mount", "/usr/bin/mount", inCtr("bash", "/usr/bin/bash", shim())), false},
+		{"a workload deep in the container", inCtr("iptables", "/usr/sbin/xtables-nft-multi",
+			inCtr("sh", "/usr/bin/dash", inCtr("node", "/usr/local/bin/node", inCtr("tini", "/usr/bin/tini", shim())))), false},
+		{"a container process under crun's init", inCtr("sh", "/usr/bin/dash",
+			&procSpec{Name: "crun", ExePath: crunMemfd, Memfd: true, Container: ctr, Parent: crunCopy(conmon())}), false},
+		{"a memfd named like runc's, run by docker exec under the shim", &procSpec{Name: "7", ExePath: runcMemfd, Memfd: true,
+			Container: ctr, Parent: shim()}, false},
+		{"a memfd named like runc's, under a container shell", &procSpec{Name: "7", ExePath: runcMemfd, Memfd: true,
+			Container: ctr, Parent: inCtr("sh", "/usr/bin/dash", shim())}, false},
+		{"a memfd named like crun's under another one, in a container", &procSpec{Name: "x", ExePath: crunMemfd, Memfd: true,
+			Container: ctr, Parent: &procSpec{Name: "y", ExePath: crunMemfd, Memfd: true, Parent: inCtr("sh", "/usr/bin/dash", shim())}}, false},
+		{"/runc written into the container, run under the shim", &procSpec{Name: "runc", ExePath: "/runc", Upper: true,
+			Container: ctr, Parent: shim()}, false},
+		{"/runc from the image, under a container shell", &procSpec{Name: "runc", ExePath: "/runc",
+			Container: ctr, Parent: inCtr("sh", "/usr/bin/dash", shim())}, false},
+		{"a shell saved as /usr/bin/runc in the container", &procSpec{Name: "runc", ExePath: "/usr/bin/runc", Upper: true,
+			Container: ctr, Parent: inCtr("sh", "/usr/bin/dash", shim())}, false},
+
+		// Grandchildren on the host, names without the files.
+		{"dockerd's grandchild through a shell", grandchild(tool("dockerd", "/usr/bin/dockerd")), false},
+		{"a copy of sh saved as /tmp/dockerd", child(tool("dockerd", "/tmp/dockerd")), false},
+		{"a symlink named containerd-shim to a shell", child(tool("containerd-shim", "/usr/bin/bash")), false},
+		{"runc in a home directory", child(tool("runc", "/home/alice/runc")), false},
+		{"a shim-like name in /tmp", &procSpec{Name: "7", ExePath: runcMemfd, Memfd: true,
+			Parent: tool("containerd-shim", "/tmp/containerd-shim-runc-v2")}, false},
+		{"a memfd named like runc's under bash", &procSpec{Name: "7", ExePath: runcMemfd, Memfd: true, Parent: &procSpec{Name: "bash"}}, false},
+		{"/runc under bash", &procSpec{Name: "runc", ExePath: "/runc", Parent: &procSpec{Name: "bash"}}, false},
+		{"a system tree rebuilt under /tmp", child(tool("dockerd", "/tmp/usr/bin/dockerd")), false},
+		{"a netavark in /tmp", child(&procSpec{Name: "netavark", ExePath: "/tmp/netavark", Parent: &procSpec{Name: "bash"}}), false},
+		{"a CNI-like directory elsewhere", child(&procSpec{Name: "bridge", ExePath: "/opt/cni/binx/bridge", Parent: &procSpec{Name: "bash"}}), false},
+		{"no runtime at all", grandchild(tool("bash", "/usr/bin/bash")), false},
 	}
 	runMacroCases(t, "container_runtime_activity", cases)
 }
