@@ -95,14 +95,16 @@ type procSpec struct {
 	Cwd  string `yaml:"cwd"`
 	// User defaults to the child's user, root at the top; UID to the user's
 	// usual id. LoginUID defaults to the uid; -1 means unset.
-	User      string    `yaml:"user"`
-	UID       *uint32   `yaml:"uid"`
-	LoginUID  *int64    `yaml:"loginuid"`
-	Tty       uint32    `yaml:"tty"`
-	Container string    `yaml:"container"` // "host" when unset (or the child's)
-	Memfd     bool      `yaml:"memfd"`
-	Upper     bool      `yaml:"upper_layer"`
-	Parent    *procSpec `yaml:"parent"`
+	User      string  `yaml:"user"`
+	UID       *uint32 `yaml:"uid"`
+	LoginUID  *int64  `yaml:"loginuid"`
+	Tty       uint32  `yaml:"tty"`
+	Container string  `yaml:"container"` // "host" when unset (or the child's)
+	Memfd     bool    `yaml:"memfd"`
+	Upper     bool    `yaml:"upper_layer"`
+	// Env is the environment, KEY=VALUE strings; unknown when unset.
+	Env    []string  `yaml:"env"`
+	Parent *procSpec `yaml:"parent"`
 }
 
 // knownUIDs are the ids fixtures' user names resolve to.
@@ -226,6 +228,9 @@ func (b *builder) process(s *procSpec, inheritUser, inheritContainer string) (*e
 	}
 	if parent != nil {
 		p.Ppid = parent.Pid
+	}
+	if s.Env != nil {
+		p.Env, p.EnvLine = event.JoinEnv(s.Env)
 	}
 	p.ArgLine = strings.Join(p.Args, " ")
 	p.Cmdline, p.ExeLine = p.Comm, p.Exe
