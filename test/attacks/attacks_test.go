@@ -105,6 +105,13 @@ var cases = []attackCase{
 		script: "touch {tmp}/.bash_history; rm -f {tmp}/.bash_history", mark: ".bash_history"},
 	{rule: "Shell history logging disabled", tech: "T1562.003", needs: []string{"bash"},
 		script: "bash -c 'unset HISTFILE; true'", mark: "unset HISTFILE"},
+	{rule: "Shell history disabled via environment", tech: "T1562.003", needs: []string{"bash"},
+		script: "HISTFILE=/dev/null bash --norc --noprofile -i </dev/null >/dev/null 2>&1; true",
+		mark:   "HISTFILE=/dev/null"},
+	// nothing is created: the dynamic linker warns that the library is
+	// missing and runs the program without it
+	{rule: "Process started with LD_PRELOAD", tech: "T1574.006",
+		script: "LD_PRELOAD={tmp}/ttpw-preload.so /bin/true 2>/dev/null; true", mark: "ttpw-preload.so"},
 	{rule: "Linux audit disabled", tech: "T1562.012", fakes: []string{"auditctl"},
 		script: "{bin}/auditctl -e 0", mark: "auditctl -e 0"},
 	{rule: "System logging stopped", tech: "T1562.006", fakes: []string{"systemctl"},
