@@ -57,6 +57,7 @@ var (
 	keyExpand    = key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "sub-techniques"))
 	keyExpandAll = key.NewBinding(key.WithKeys("X"), key.WithHelp("X", "expand all"))
 	keyUncovered = key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "uncovered"))
+	keyIDs       = key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "IDs/names"))
 
 	keyToggle     = key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "toggle"))
 	keySearch     = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search"))

@@ -19,7 +19,62 @@ type matrixPage struct {
 	expanded      map[string]bool
 	expandAll     bool
 	showUncovered bool
+	mode          cellMode
+	ids           bool // the last view drew IDs: what the toggle flips from
 	rowsH         int
+}
+
+// cellMode is what a matrix cell names its technique by.
+type cellMode int
+
+// Cell modes. The default, cellAuto, draws technique names when every
+// tactic fits with them, and IDs when only IDs let every tactic fit: at
+// 160 columns (a common SSH window) names show 8 of the 12 tactics and
+// page, while IDs show the whole matrix at once, which is the point of an
+// ATT&CK matrix (seeing where activity falls across tactics, as Navigator
+// does); the names are one enter away and `i` forces them back with
+// paging. When not even IDs fit (80 columns) the matrix pages anyway, so
+// auto keeps names, which say more per cell; `i` still forces IDs, which
+// page over fewer screens. A choice made with `i` sticks across resizes.
+const (
+	cellAuto cellMode = iota
+	cellNames
+	cellIDs
+)
+
+// Minimum column widths: with names ("▸T1059 Command a… 1") and with IDs
+// ("▸T1059     3": room for a 5-digit count; " T1059.004 3" under an
+// expanded parent). 12 tactics need
+// 12*19-1 = 227 columns with names and 12*13-1 = 155 with IDs.
+const (
+	namesMinW = 18
+	idsMinW   = 12
+)
+
+// allFit reports whether ncols columns of at least minW cells and their
+// separators fit in w cells.
+func allFit(w, ncols, minW int) bool { return ncols*(minW+1)-1 <= w }
+
+// useIDs reports whether cells show IDs at width w for ncols tactics.
+func (p *matrixPage) useIDs(w, ncols int) bool {
+	switch p.mode {
+	case cellNames:
+		return false
+	case cellIDs:
+		return true
+	}
+	return !allFit(w, ncols, namesMinW) && allFit(w, ncols, idsMinW)
+}
+
+// modeLabel names the cell mode for the header line.
+func (p *matrixPage) modeLabel() string {
+	switch {
+	case !p.ids:
+		return "names"
+	case p.mode == cellAuto:
+		return "IDs (auto)"
+	}
+	return "IDs"
 }
 
 func newMatrix() *matrixPage { return &matrixPage{expanded: map[string]bool{}} }
@@ -34,7 +89,13 @@ func (p *matrixPage) keys(m *Model) []key.Binding {
 	} else {
 		u.SetHelp("u", "show uncovered")
 	}
-	return []key.Binding{keyEnter, keyLeft, keyRight, keyExpand, keyExpandAll, u}
+	i := keyIDs
+	if p.ids {
+		i.SetHelp("i", "show names")
+	} else {
+		i.SetHelp("i", "show IDs")
+	}
+	return []key.Binding{keyEnter, keyLeft, keyRight, keyExpand, keyExpandAll, u, i}
 }
 
 // matrixRow is one line of a column: a technique cell or a sub-technique
@@ -98,9 +159,9 @@ func (p *matrixPage) columns(m *Model) ([]*attack.TacticCoverage, [][]matrixRow)
 	return cols, rows
 }
 
-// layout returns how many columns fit and their width.
-func matrixLayout(w, ncols int) (int, int) {
-	const minW = 18
+// matrixLayout returns how many columns of at least minW cells fit in w
+// and their width.
+func matrixLayout(w, ncols, minW int) (int, int) {
 	fitN := max(1, (w+1)/(minW+1))
 	fitN = max(min(fitN, ncols), 1)
 	return fitN, (w - (fitN - 1)) / fitN
@@ -157,6 +218,12 @@ func (p *matrixPage) update(m *Model, k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keyUncovered):
 		p.showUncovered = !p.showUncovered
 		p.row, p.voff = 0, 0
+	case key.Matches(k, keyIDs):
+		if p.ids {
+			p.mode = cellNames
+		} else {
+			p.mode = cellIDs
+		}
 	case key.Matches(k, keyEnter):
 		if cell := p.selectedCell(m); cell != nil {
 			m.push(newTechniquePage(cell.Technique))
@@ -173,7 +240,12 @@ func (p *matrixPage) view(m *Model, w, h int) []string {
 	}
 	p.col = max(min(p.col, len(cols)-1), 0)
 	p.row = max(min(p.row, len(rows[p.col])-1), 0)
-	fitN, cw := matrixLayout(w, len(cols))
+	p.ids = p.useIDs(w, len(cols))
+	minW := namesMinW
+	if p.ids {
+		minW = idsMinW
+	}
+	fitN, cw := matrixLayout(w, len(cols), minW)
 	if p.col < p.hoff {
 		p.hoff = p.col
 	}
@@ -194,7 +266,7 @@ func (p *matrixPage) view(m *Model, w, h int) []string {
 		hits += tc.Hits
 	}
 	info := st.header.Render("ATT&CK") + fmt.Sprintf(" %d/%d techniques covered, %d hits", covered, total, hits)
-	nav := fmt.Sprintf("tactics %d-%d of %d", p.hoff+1, p.hoff+fitN, len(cols))
+	nav := fmt.Sprintf("%s · tactics %d-%d of %d", p.modeLabel(), p.hoff+1, p.hoff+fitN, len(cols))
 	if p.hoff > 0 {
 		nav = "◀ " + nav
 	}
@@ -213,15 +285,19 @@ func (p *matrixPage) view(m *Model, w, h int) []string {
 			name = st.header.Render(name)
 		}
 		names = append(names, name)
-		count := fmt.Sprintf("%d/%d covered", tc.Covered, tc.Total)
-		if tc.Hits > 0 {
-			count += fmt.Sprintf(" %d hits", tc.Hits)
-		}
-		counts = append(counts, st.muted.Render(fit(count, cw)))
+		counts = append(counts, st.muted.Render(fit(tacticCount(tc, cw), cw)))
 	}
 	sep := st.muted.Render("│")
 	lines = append(lines, strings.Join(names, sep), strings.Join(counts, sep))
 	lines = append(lines, st.muted.Render(strings.Repeat("─", w)))
+	// With IDs, a column gives its sub-techniques their full IDs when
+	// every one of them fits with its count, else the ".004" of names.
+	fullSubs := make([]bool, fitN)
+	if p.ids {
+		for i := range fullSubs {
+			fullSubs[i] = subIDsFit(rows[p.hoff+i], cw)
+		}
+	}
 	for r := p.voff; r < p.voff+p.rowsH; r++ {
 		var cells []string
 		for i := p.hoff; i < p.hoff+fitN; i++ {
@@ -229,16 +305,55 @@ func (p *matrixPage) view(m *Model, w, h int) []string {
 				cells = append(cells, strings.Repeat(" ", cw))
 				continue
 			}
-			cells = append(cells, p.cellText(m, rows[i][r], cw, i == p.col && r == p.row))
+			cells = append(cells, p.cellText(m, rows[i][r], cw, i == p.col && r == p.row, fullSubs[i-p.hoff]))
 		}
 		lines = append(lines, strings.Join(cells, sep))
 	}
 	return lines
 }
 
-// cellText draws one technique in width cw: id, name, hits; coloured by
-// heat, dim when covered but silent, faint when uncovered.
-func (p *matrixPage) cellText(m *Model, r matrixRow, cw int, sel bool) string {
+// tacticCount is a tactic's coverage and hits in at most w cells when it
+// can: "1/12 covered 3 hits", shortened for narrow (ID) columns.
+func tacticCount(tc *attack.TacticCoverage, w int) string {
+	count := fmt.Sprintf("%d/%d covered", tc.Covered, tc.Total)
+	if tc.Hits == 0 {
+		return count
+	}
+	forms := []string{
+		fmt.Sprintf("%s %d hits", count, tc.Hits),
+		fmt.Sprintf("%d/%d cov. %d hits", tc.Covered, tc.Total, tc.Hits),
+		fmt.Sprintf("%d/%d, %d hits", tc.Covered, tc.Total, tc.Hits),
+	}
+	for _, f := range forms {
+		if len(f) <= w {
+			return f
+		}
+	}
+	return fmt.Sprintf("%d/%d, %d", tc.Covered, tc.Total, tc.Hits)
+}
+
+// subIDsFit reports whether every sub-technique row of a column fits in
+// cw cells with its full ID and count: " T1059.004 12".
+func subIDsFit(rows []matrixRow, cw int) bool {
+	for _, r := range rows {
+		if !r.sub {
+			continue
+		}
+		n := 1 + len(r.cell.Technique.ID)
+		if r.cell.Hits > 0 {
+			n += 1 + len(fmt.Sprint(r.cell.Hits))
+		}
+		if n > cw {
+			return false
+		}
+	}
+	return true
+}
+
+// cellText draws one technique in width cw: id, name (or, in ID mode, the
+// id alone), hits; coloured by heat, dim when covered but silent, faint
+// when uncovered. fullSub gives a sub-technique its full ID in ID mode.
+func (p *matrixPage) cellText(m *Model, r matrixRow, cw int, sel, fullSub bool) string {
 	st := &m.st
 	te := r.cell.Technique
 	hits := r.cell.Hits
@@ -257,14 +372,18 @@ func (p *matrixPage) cellText(m *Model, r matrixRow, cw int, sel bool) string {
 		}
 	}
 	id := te.ID
-	if r.sub {
+	if r.sub && !(p.ids && fullSub) {
 		id = "  " + te.ID[strings.IndexByte(te.ID, '.'):]
 	}
 	count := ""
 	if hits > 0 {
 		count = fmt.Sprint(hits)
 	}
-	left := fit(marker+id+" "+te.Name, cw-len(count)-1)
+	label := marker + id + " " + te.Name
+	if p.ids {
+		label = marker + id
+	}
+	left := fit(label, cw-len(count)-1)
 	text := left + " " + count
 	switch {
 	case sel:
@@ -378,19 +497,38 @@ func newTechniquePage(te *attack.Technique) *docPage {
 	return d
 }
 
-// tacticShort are abbreviations for tactic names that do not fit a column.
-var tacticShort = map[string]string{
-	"Privilege Escalation": "Priv. Escalation",
-	"Command and Control":  "Command & Control",
-	"Resource Development": "Resource Dev.",
-}
+// tacticShort are abbreviations for tactic names that do not fit a
+// column of names; tacticTiny are shorter ones for columns of IDs.
+var (
+	tacticShort = map[string]string{
+		"Privilege Escalation": "Priv. Escalation",
+		"Command and Control":  "Command & Control",
+		"Resource Development": "Resource Dev.",
+	}
+	tacticTiny = map[string]string{
+		"Reconnaissance":       "Recon.",
+		"Resource Development": "Resource Dev",
+		"Initial Access":       "Init. Access",
+		"Privilege Escalation": "Priv. Esc.",
+		"Defense Evasion":      "Def. Evasion",
+		"Credential Access":    "Cred. Access",
+		"Lateral Movement":     "Lateral Mvmt",
+		"Command and Control":  "Cmd & Ctrl",
+		"Exfiltration":         "Exfil.",
+	}
+)
 
-// tacticLabel is the tactic's name, abbreviated when the column is narrow.
+// tacticLabel is the tactic's name, abbreviated as little as the column
+// width w needs; the shortest form when none fits.
 func tacticLabel(name string, w int) string {
-	if len(name) > w {
-		if s, ok := tacticShort[name]; ok {
-			return s
+	label := name
+	for _, abbr := range []map[string]string{tacticShort, tacticTiny} {
+		if len(label) <= w {
+			return label
+		}
+		if s, ok := abbr[name]; ok {
+			label = s
 		}
 	}
-	return name
+	return label
 }

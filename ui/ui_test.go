@@ -104,6 +104,8 @@ var goldenViews = []struct {
 	{"drilldown_from_feed", []string{"down", "enter"}},
 	{"matrix", []string{"2"}},
 	{"matrix_expanded", []string{"2", "X", "u"}},
+	{"matrix_toggled", []string{"2", "i"}},
+	{"matrix_toggled_expanded", []string{"2", "i", "X", "u"}},
 	{"matrix_technique", []string{"2", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "right", "enter"}},
 	{"rules", []string{"3"}},
 	{"rule_detail", []string{"3", "enter"}},
