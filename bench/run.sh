@@ -122,8 +122,9 @@ mode="full run"
 header="# ttpwatch benchmarks
 
 \`make bench\` ($mode) on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown):
-Linux $(uname -r), $(nproc) × $cpu, $($GO env GOVERSION). Ratios are medians of
-interleaved runs in this one run; on a shared VM compare them, not absolute numbers."
+Linux $(uname -r), $(nproc) × $cpu, $($GO env GOVERSION). Overhead ratios compare
+the fastest of many short runs of each setup in this one run (bench/README.md says
+why); on a shared VM compare ratios, not absolute numbers."
 say "results (also in bench/results.md; logs in $BIN/last-run/)"
 echo
 "$BIN/report" table -results "$ROWS" -o bench/results.md -header "$header"
