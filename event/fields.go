@@ -97,7 +97,7 @@ type Field struct {
 	Arg  ArgKind
 	// Ancestor is set for fields whose bare form (no argument) means "any
 	// ancestor" and whose index is a depth (proc.aname, proc.aexe,
-	// proc.aexepath, proc.apid): Get with Arg.Index = 1 is the parent, 0 the
+	// proc.aexepath, proc.acmdline, proc.apid): Get with Arg.Index = 1 is the parent, 0 the
 	// process itself (as Falco's proc.aname[0]). Get with no argument reads
 	// the parent (what an output prints); a condition on the bare form
 	// iterates depths 1, 2, … until the value is unavailable, which it is

@@ -133,6 +133,29 @@ func BenchmarkGet(b *testing.B) {
 			}
 		})
 	}
+	b.Run("proc.acmdline-indexed", func(b *testing.B) {
+		f, _ := Lookup("proc.acmdline")
+		e := execEvent()
+		a := Arg{Set: true, Index: 2}
+		b.ReportAllocs()
+		for b.Loop() {
+			if v := f.Get(e, a); !v.OK {
+				b.Fatal("proc.acmdline[2] unavailable")
+			}
+		}
+	})
+	b.Run("proc.acmdline-any-ancestor", func(b *testing.B) {
+		f, _ := Lookup("proc.acmdline")
+		e := execEvent()
+		b.ReportAllocs()
+		for b.Loop() {
+			for d := 1; ; d++ {
+				if v := f.Get(e, Arg{Set: true, Index: d}); !v.OK || v.Str == "systemd" {
+					break
+				}
+			}
+		}
+	})
 	b.Run("proc.aname-any-ancestor", func(b *testing.B) {
 		f, _ := Lookup("proc.aname")
 		e := execEvent()

@@ -162,6 +162,8 @@ func init() {
 			func(p *Process) Value { return str(p.Exe) }),
 		ancestorField("proc.aexepath", String, "Executable path of an ancestor: proc.aexepath[N] is N levels up ([1] the parent); bare, any ancestor matches.",
 			func(p *Process) Value { return str(p.ExePath) }),
+		ancestorField("proc.acmdline", String, "Command line of an ancestor, as proc.cmdline (name and arguments): proc.acmdline[N] is N levels up ([0] the process itself, [1] the parent, as proc.aname and every ancestor field); bare, any ancestor matches.",
+			func(p *Process) Value { return str(p.Cmdline) }),
 		ancestorField("proc.apid", Number, "Pid of an ancestor: proc.apid[N] is N levels up ([1] the parent); bare, any ancestor matches.",
 			func(p *Process) Value { return num(int64(p.Pid)) }),
 

@@ -71,6 +71,10 @@ var fieldCases = []fieldCase{
 		"proc.aexe[2]": "sshd: alice [priv]", "proc.aexe": "-bash",
 		"proc.aexepath": "/usr/bin/bash", "proc.aexepath[3]": "/usr/lib/systemd/systemd",
 		"proc.apid[2]": "812", "proc.apid": "900", "proc.apid[99]": "<NA>",
+		"proc.acmdline":    "bash", // bare form reads the parent, as proc.aname
+		"proc.acmdline[0]": "chattr +i secret file.txt", "proc.acmdline[1]": "bash",
+		"proc.acmdline[2]": "sshd: alice [priv]", "proc.acmdline[3]": "systemd",
+		"proc.acmdline[4]": "<NA>", "proc.acmdline[-1]": "<NA>", "proc.acmdline[99]": "<NA>",
 		"thread.tid": "1234", "thread.cap_effective": "0", "thread.cap_permitted": "0",
 		"user.uid": "1000", "user.name": "alice", "user.loginuid": "1000",
 		"user.loginname": "alice", "group.gid": "1000", "group.name": "alice",
@@ -123,6 +127,8 @@ var fieldCases = []fieldCase{
 		"user.uid": "0", "user.name": "root", "user.loginname": "<NA>",
 		"container.id": "3ad7b26ded6d", "container.name": "3ad7b26ded6d",
 		"proc.aname[2]": "systemd", "proc.aname[3]": "<NA>",
+		"proc.acmdline[0]": "nc 10.0.0.5 4444", "proc.acmdline[1]": "", // the shim's is empty
+		"proc.acmdline[3]":     "<NA>",
 		"proc.duration":        "7000000",
 		"thread.cap_effective": strings.Join(capabilityNames[:], "|"),
 	}},
@@ -144,12 +150,14 @@ var fieldCases = []fieldCase{
 		"proc.pexepath": "<NA>", "proc.aname": "<NA>", "proc.aname[0]": "orphan",
 		"proc.duration": "<NA>", "user.name": "<NA>", "group.name": "<NA>",
 		"container.id": "<NA>", "proc.sname": "orphan", "proc.is_vpgid_leader": "false",
+		"proc.acmdline": "<NA>", "proc.acmdline[1]": "<NA>",
 	}},
 
 	{name: "event without process", event: func() *Event {
 		return &Event{Type: TypeKill, Res: 0, TargetPid: 1, Signal: 9}
 	}, want: map[string]string{
 		"proc.name": "<NA>", "proc.aname[0]": "<NA>", "user.uid": "<NA>",
+		"proc.acmdline": "<NA>", "proc.acmdline[0]": "<NA>",
 		"proc.duration": "<NA>", "container.id": "<NA>", "thread.cap_effective": "<NA>",
 		"evt.arg.pid": "1", "evt.arg.sig": "SIGKILL", "evt.args": "res=0 pid=1 sig=SIGKILL",
 	}},
@@ -532,7 +540,7 @@ func TestFieldsWellFormed(t *testing.T) {
 			t.Errorf("%s: field names contain a dot", f.Name)
 		}
 	}
-	for _, name := range []string{"proc.aname", "proc.aexe", "proc.aexepath", "proc.apid"} {
+	for _, name := range []string{"proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline", "proc.apid"} {
 		if f, ok := Lookup(name); !ok || !f.Ancestor {
 			t.Errorf("%s must be an ancestor field", name)
 		}
