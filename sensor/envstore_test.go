@@ -1,6 +1,8 @@
 package sensor
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,5 +172,53 @@ func BenchmarkForkExecExitEnv(b *testing.B) {
 		tab.Fork(parent, pid, pid, ts)
 		tab.Exec(task(pid, 100, 1000, "ls", ts), x)
 		tab.Exit(pid, 0, ts)
+	}
+}
+
+// TestEnvPastTheCapFromProc: a variable pushed past the exec record's 4 KiB
+// copy by padding is read back from /proc/PID/environ, but only when the
+// record's copy is a prefix of what /proc shows.
+func TestEnvPastTheCapFromProc(t *testing.T) {
+	root := t.TempDir()
+	full := "A=1\x00PAD=" + strings.Repeat("x", 5000) + "\x00LD_PRELOAD=/tmp/x.so\x00"
+	if err := os.MkdirAll(filepath.Join(root, "100"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(s string) {
+		if err := os.WriteFile(filepath.Join(root, "100", "environ"), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(full)
+	stat, err := os.ReadFile("testdata/proc/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "stat"), stat, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := NewProcTable(ProcTableConfig{ProcRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// what the exec record holds: the first envCap bytes, the cut variable dropped
+	cut := envBlock([]byte(full[:envCap]), true)
+	p := tab.Exec(task(100, 1, 0, "victim", 1), &ExecInfo{ExePath: "/usr/bin/victim", Env: cut, EnvTruncated: true})
+	if v, ok := p.EnvVar("LD_PRELOAD"); !ok || v != "/tmp/x.so" || len(p.Env) != 3 {
+		t.Errorf("env past the cap: LD_PRELOAD %q %v, %d vars; want it read from /proc", v, ok, len(p.Env))
+	}
+
+	// /proc no longer matches the record (a rewritten area, a reused pid):
+	// the record's copy stands
+	write("B=2\x00LD_PRELOAD=/tmp/y.so\x00")
+	p = tab.Exec(task(100, 1, 0, "victim", 2), &ExecInfo{ExePath: "/usr/bin/victim", Env: cut, EnvTruncated: true})
+	if _, ok := p.EnvVar("LD_PRELOAD"); ok || p.EnvLine != "A=1" {
+		t.Errorf("env from a /proc that does not match the record: %q", p.EnvLine)
+	}
+	// a record that was not cut is never completed from /proc
+	write(full)
+	p = tab.Exec(task(100, 1, 0, "victim", 3), &ExecInfo{ExePath: "/usr/bin/victim", Env: []byte("A=1")})
+	if p.EnvLine != "A=1" {
+		t.Errorf("uncut env %q, want the record's", p.EnvLine)
 	}
 }

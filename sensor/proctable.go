@@ -1,7 +1,9 @@
 package sensor
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -206,6 +208,10 @@ func (t *ProcTable) Exec(ti *TaskInfo, x *ExecInfo) *event.Process {
 	p.ExeUpperLayer = x.UpperLayer
 	p.StartTime = ti.Time
 	fillLines(p)
+	env := x.Env
+	if x.EnvTruncated {
+		env = t.fullEnviron(ti.Pid, env)
+	}
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -215,10 +221,44 @@ func (t *ProcTable) Exec(ti *TaskInfo, x *ExecInfo) *event.Process {
 		p.StartTime = prev.StartTime
 	}
 	p.ContainerID = t.containerLocked(ti.Pid, ti.CgroupID, prev)
-	p.Env, p.EnvLine = t.env.block(x.Env)
+	p.Env, p.EnvLine = t.env.block(env)
 	t.names(p)
 	t.publishLocked(p)
 	return p
+}
+
+// envFullCap bounds the environment read from /proc when an exec record's
+// copy was cut at envCap.
+const envFullCap = 32 << 10
+
+// fullEnviron returns the whole environment of pid, read from
+// /proc/PID/environ, when the exec record's copy (block, cut at envCap)
+// is a prefix of it; otherwise block. The kernel copies only the first
+// envCap bytes at exec, so a variable pushed past them by padding (an
+// LD_PRELOAD behind 4 KiB of filler) would go unseen; /proc still has the
+// block for as long as the process lives and has not rewritten it. Best
+// effort: a process that exits first, or overwrites its environment area
+// (as setproctitle does) before this read, keeps the cut copy — the
+// prefix check makes sure a rewritten area or a reused pid is never
+// mistaken for the image's environment.
+func (t *ProcTable) fullEnviron(pid uint32, block []byte) []byte {
+	if !t.hasFS || len(block) == 0 {
+		return block
+	}
+	f, err := os.Open(filepath.Join(t.cfg.ProcRoot, strconv.FormatUint(uint64(pid), 10), "environ"))
+	if err != nil {
+		return block
+	}
+	defer f.Close()
+	full, err := io.ReadAll(io.LimitReader(f, envFullCap+1))
+	if err != nil {
+		return block
+	}
+	full = envBlock(full, len(full) > envFullCap)
+	if len(full) <= len(block) || !bytes.HasPrefix(full, block) || full[len(block)] != 0 {
+		return block
+	}
+	return full
 }
 
 // Fork publishes the child of a fork and returns it: it inherits the

@@ -112,6 +112,12 @@ var cases = []attackCase{
 	// missing and runs the program without it
 	{rule: "Process started with LD_PRELOAD", tech: "T1574.006",
 		script: "LD_PRELOAD={tmp}/ttpw-preload.so /bin/true 2>/dev/null; true", mark: "ttpw-preload.so"},
+	// the same hidden behind 6 KB of padding, past the 4 KiB the exec
+	// record copies: the table reads the rest from /proc/PID/environ while
+	// the process lives
+	{rule: "Process started with LD_PRELOAD", tech: "T1574.006",
+		script: "env PAD=$(head -c 6000 /dev/zero | tr '\\0' x) LD_PRELOAD={tmp}/ttpw-preload-padded.so /bin/sleep 1 2>/dev/null; true",
+		mark:   "ttpw-preload-padded.so"},
 	{rule: "Linux audit disabled", tech: "T1562.012", fakes: []string{"auditctl"},
 		script: "{bin}/auditctl -e 0", mark: "auditctl -e 0"},
 	{rule: "System logging stopped", tech: "T1562.006", fakes: []string{"systemctl"},
