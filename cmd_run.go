@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/ttpwatch/ttpwatch/event"
 	"github.com/ttpwatch/ttpwatch/pipeline"
@@ -171,7 +172,7 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 		}
 		return err
 	}
-	defer live.Close()
+	defer detach(live, !(o.json || recordPath != ""))
 	if missing := live.Unavailable(); len(missing) > 0 {
 		slog.Warn("hooks not available on this kernel", "hooks", strings.Join(missing, " "))
 	}
@@ -193,6 +194,28 @@ func runSensor(cmd *cobra.Command, o *runOptions, recordPath string, extraTypes 
 		popts.Recorder = rec
 	}
 	return runPipeline(cmd, o, live, eng, table, popts, "live")
+}
+
+// detach closes the live sensor. The kernel waits for a grace period per
+// tracepoint it unhooks, one after the other (~40 ms each here), so leaving
+// takes a second or more with the default rules' hooks: after the
+// interface has given the terminal back, say so rather than seem to hang.
+func detach(live *sensor.Live, interactive bool) {
+	n := len(live.Attached())
+	if interactive && isTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "ttpwatch: detaching %d kernel hooks…\n", n)
+	}
+	start := time.Now()
+	if err := live.Close(); err != nil {
+		slog.Error("detach the sensor", "err", err)
+	}
+	slog.Info("sensor detached", "hooks", n, "took", time.Since(start).Round(time.Millisecond))
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // runPipeline opens the sinks, starts the pipeline and either the interface
