@@ -13,7 +13,9 @@
  *   SA, SAL argument indexes of a user sockaddr and its length
  *   FDP     argument index of an fd whose file path is recorded (fchmod)
  *   SOCK    where the socket whose addresses are read at exit comes from:
- *           NA, ARG0 (first argument) or RET (the returned fd)
+ *           NA, ARG0 (first argument) or RET (the returned fd); for dup*
+ *           it tells a reverse shell (a TCP socket duplicated onto 0-2)
+ *           from a shell's everyday pipes and files
  * Event type numbers are event.Type in event/event.go.
  */
 #ifndef TW_SYSCALL_ARGS
@@ -59,9 +61,9 @@ SYSCALL(sendto,        30, 6,   NA,  NA,  NA, NA,  NA,  4,  5, NA, ARG0)
 SYSCALL(sendmsg,       31, 3,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
 SYSCALL(recvfrom,      32, 6,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
 SYSCALL(recvmsg,       33, 3,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
-SYSCALL(dup,           34, 1,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)
-SYSCALL(dup2,          35, 2,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)
-SYSCALL(dup3,          36, 3,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)
+SYSCALL(dup,           34, 1,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
+SYSCALL(dup2,          35, 2,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
+SYSCALL(dup3,          36, 3,   NA,  NA,  NA, NA,  NA, NA, NA, NA, ARG0)
 SYSCALL(ptrace,        37, 4,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)
 SYSCALL(setuid,        38, 1,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)
 SYSCALL(setgid,        39, 1,   NA,  NA,  NA, NA,  NA, NA, NA, NA, NA)

@@ -80,6 +80,10 @@ func kindOf(e *Event) fdKind {
 		return kindNone
 	}
 	k := classes[e.Type].kind
+	if k == kindNone && isDup(e.Type) && e.Sock.Family != 0 {
+		// the sensor reads the socket behind a dup's old descriptor
+		return kindSock
+	}
 	if k != kindFile {
 		return k
 	}
@@ -95,6 +99,9 @@ func kindOf(e *Event) fdKind {
 	}
 	return k
 }
+
+// isDup reports whether t duplicates a descriptor.
+func isDup(t Type) bool { return t == TypeDup || t == TypeDup2 || t == TypeDup3 }
 
 // isInet reports whether the socket is IPv4 or IPv6.
 func isInet(s *Sock) bool { return s.Family == AFInet || s.Family == AFInet6 }

@@ -319,10 +319,13 @@ func (d *decoder) decodeSyscall(raw []byte, ev *event.Event) error {
 		ev.Flags = a[1] &^ 0xf // SOCK_NONBLOCK, SOCK_CLOEXEC
 	case event.TypeDup:
 		ev.Fd, ev.Fd2 = fd(0), ev.Res
+		d.sock(raw, f[fUnix], nil, 0, ev, event.RoleNone, false)
 	case event.TypeDup2:
 		ev.Fd, ev.Fd2 = fd(0), fd(1)
+		d.sock(raw, f[fUnix], nil, 0, ev, event.RoleNone, false)
 	case event.TypeDup3:
 		ev.Fd, ev.Fd2, ev.Flags = fd(0), fd(1), a[2]
+		d.sock(raw, f[fUnix], nil, 0, ev, event.RoleNone, false)
 	case event.TypePtrace:
 		ev.Request, ev.TargetPid = int64(a[0]), int64(int32(a[1]))
 	case event.TypeSetuid, event.TypeSetgid:

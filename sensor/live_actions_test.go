@@ -152,6 +152,13 @@ var childActions = map[string]func(){
 		_, _ = unix.Dup(fd)
 		call(unix.SYS_DUP2, fd, 100)
 		_ = unix.Dup3(fd, 101, unix.O_CLOEXEC)
+		// a connected UDP socket (no packet is sent) duplicated: the
+		// record carries the socket behind the old descriptor
+		s := must(unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0))
+		if err := unix.Connect(s, &unix.SockaddrInet4{Port: 9, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			fail("connect udp", err)
+		}
+		call(unix.SYS_DUP2, s, 102)
 	},
 	"signals": func() {
 		c := exec.Command("/bin/sleep", "30")

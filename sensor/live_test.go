@@ -504,8 +504,12 @@ func TestLiveEvents(t *testing.T) {
 		if e := c.waitFor(t, pid, event.TypeDup, "the file", func(e *event.Event) bool { return e.Fd == o.Res }); e.Res < 0 || e.Fd2 != e.Res {
 			t.Errorf("dup: %s", describe(e))
 		}
-		if e := c.waitFor(t, pid, event.TypeDup2, "100", func(e *event.Event) bool { return e.Fd2 == 100 }); e.Fd != o.Res || e.Res != 100 {
-			t.Errorf("dup2: %s", describe(e))
+		if e := c.waitFor(t, pid, event.TypeDup2, "100", func(e *event.Event) bool { return e.Fd2 == 100 }); e.Fd != o.Res || e.Res != 100 || e.Sock.Family != 0 {
+			t.Errorf("dup2 of a file: %s (socket family %d)", describe(e), e.Sock.Family)
+		}
+		if e := c.waitFor(t, pid, event.TypeDup2, "102", func(e *event.Event) bool { return e.Fd2 == 102 }); e.Sock.Family != unix.AF_INET ||
+			e.Sock.Remote.String() != "127.0.0.1:9" || e.Sock.Proto != unix.IPPROTO_UDP {
+			t.Errorf("dup2 of a UDP socket: %s (socket %+v)", describe(e), e.Sock)
 		}
 		if e := c.waitFor(t, pid, event.TypeDup3, "101", func(e *event.Event) bool { return e.Fd2 == 101 }); e.Fd != o.Res || e.Flags != unix.O_CLOEXEC {
 			t.Errorf("dup3: %s", describe(e))

@@ -361,6 +361,10 @@ var cases = []attackCase{
 		mark:   "ttpwatch-attacks", after: "rm -f /var/mail/ttpwatch-attacks"},
 
 	// Command and Control.
+	// a connection wired onto stdout and back, from a command line that
+	// has no inline code: only the socket behind the descriptor tells
+	{rule: "Standard streams redirected to a network socket", tech: "T1059.004", needs: []string{"bash"},
+		script: "bash -c 'exec 5>&1; exec 1<>/dev/tcp/127.0.0.1/{port}; exec 1>&5 5>&-'", mark: "127.0.0.1:{port}"},
 	{rule: "Shell opened an outbound network connection", tech: "T1095", needs: []string{"bash"},
 		script: "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}; exec 3>&-'", mark: "127.0.0.1:{port}"},
 	{rule: "Connection to a well-known backdoor port", tech: "T1571", needs: []string{"python3", "port:31337"},
