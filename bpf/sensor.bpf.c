@@ -145,6 +145,8 @@ struct execrec {
 	u32 off;
 	u32 pad2;
 	u64 busy; /* set while a program builds the record (not meaningful when sent) */
+	u64 exe_mtime; /* the exe's modification time, unix ns (0 when unknown) */
+	u64 exe_ino;
 	u8 data[EXEC_DATA_SZ];
 };
 
@@ -666,6 +668,29 @@ static __always_inline int do_exit(struct sys_exit_ctx *ctx, u32 type, int sock)
 	}
 #include "syscalls.h"
 
+/* struct inode's mtime before 6.11 (a CO-RE flavour): a timespec64. */
+struct inode___ts {
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+/*
+ * inode_mtime reads an inode's modification time as unix ns. (Not the
+ * ctime: on 6.18 the in-memory i_ctime of an executable was seen moved to
+ * the exec's time while stat(2) still reported the old one, so it is not
+ * offered.)
+ */
+static __always_inline u64 inode_mtime(struct inode *ino)
+{
+	if (bpf_core_field_exists(ino->i_mtime_sec))
+		return (u64)BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_mtime_nsec);
+	struct inode___ts *old = (void *)ino;
+	if (bpf_core_field_exists(old->i_mtime)) {
+		struct timespec64 ts = BPF_CORE_READ(old, i_mtime);
+		return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	}
+	return 0;
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -718,6 +743,8 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	off += w;
 
 	struct inode *ino = exe->f_inode;
+	e->exe_mtime = inode_mtime(ino);
+	e->exe_ino = ino->i_ino;
 	if (ino->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC) {
 		/* an overlay inode with an upper dentry was copied up or created
 		 * in the upper layer: written after the container started */

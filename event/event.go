@@ -152,6 +152,12 @@ type Process struct {
 	// ExeUpperLayer is set when the executable lives on an overlayfs upper layer
 	// (written in the container after it started).
 	ExeUpperLayer bool
+	// ExeIno and ExeMtime are the executable's inode number and
+	// modification time (unix ns) when the image started; 0 when unknown.
+	// A binary run moments after it was written is how a dropped payload
+	// starts.
+	ExeIno   uint64
+	ExeMtime int64
 
 	// Env is the environment the image was started with, as KEY=VALUE
 	// strings in the order exec received them (proc.env). nil when unknown:

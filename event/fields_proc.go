@@ -182,9 +182,19 @@ func init() {
 				}
 				return na
 			}},
-		unavailable("proc.exe_ino.ctime", Number, ArgNone, "Last status change time (ns) of the executable's inode (not captured by this sensor)."),
-		unavailable("proc.exe_ino.mtime", Number, ArgNone, "Last modification time (ns) of the executable's inode (not captured by this sensor)."),
-		unavailable("proc.exe_ino.ctime_duration_proc_start", Number, ArgNone, "Nanoseconds between the executable inode's ctime and the process start (not captured by this sensor)."),
+		procField("proc.exe_ino", Number, "Inode number of the executable file, when the process started.",
+			func(p *Process) Value { return knownNum(int64(p.ExeIno)) }),
+		unavailable("proc.exe_ino.ctime", Number, ArgNone, "Last status change time (ns) of the executable's inode (not captured: the kernel's in-memory ctime disagreed with stat(2); see proc.exe_ino.mtime)."),
+		procField("proc.exe_ino.mtime", Number, "Last modification time (unix ns) of the executable's inode, when the process started.",
+			func(p *Process) Value { return knownNum(p.ExeMtime) }),
+		unavailable("proc.exe_ino.ctime_duration_proc_start", Number, ArgNone, "Nanoseconds between the executable inode's ctime and the process start (not captured, as proc.exe_ino.ctime; proc.exe_ino.mtime_duration_proc_start is)."),
+		procField("proc.exe_ino.mtime_duration_proc_start", Number, "Nanoseconds from the executable's last modification to the process start (not in Falco): small for a binary written just before it ran; package managers keep a file's packaged mtime, so an installed binary's is large.",
+			func(p *Process) Value {
+				if p.ExeMtime <= 0 || p.StartTime <= 0 {
+					return na
+				}
+				return num(p.StartTime - p.ExeMtime)
+			}),
 
 		&Field{Name: "thread.tid", Type: Number, Filled: true,
 			Desc: "Id of the thread that generated the event.",

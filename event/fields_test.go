@@ -47,8 +47,7 @@ var sockFieldsNA = []string{"fd.cip", "fd.sip", "fd.lip", "fd.rip", "fd.ip", "fd
 	"fd.cnet", "fd.snet", "fd.lnet", "fd.rnet", "fd.cport", "fd.sport", "fd.lport",
 	"fd.rport", "fd.port", "fd.l4proto", "fd.sockfamily", "fd.connected", "evt.arg.tuple"}
 
-var unfilledNA = []string{"proc.exe_ino.ctime", "proc.exe_ino.mtime",
-	"proc.exe_ino.ctime_duration_proc_start", "container.image", "container.image.repository",
+var unfilledNA = []string{"proc.exe_ino.ctime", "proc.exe_ino.ctime_duration_proc_start", "container.image", "container.image.repository",
 	"container.image.tag", "container.image.id", "container.privileged", "container.mounts",
 	"container.mount[/]", "container.mount.dest[/etc]", "container.mount.source[/host]",
 	"container.start_ts", "k8s.ns.name", "k8s.pod.name", "k8s.pod.uid", "k8s.pod.label[app]",
@@ -63,7 +62,9 @@ var fieldCases = []fieldCase{
 		"proc.tty": "34816", "proc.sname": "bash", "proc.is_vpgid_leader": "true",
 		"proc.is_exe_from_memfd": "false", "proc.is_exe_upper_layer": "false",
 		"proc.duration": "5000000",
-		"proc.pname":    "bash", "proc.pcmdline": "bash", "proc.pexe": "-bash",
+		"proc.exe_ino":  "131077", "proc.exe_ino.mtime": strconv.FormatInt(t0-90_000_000*msec, 10),
+		"proc.exe_ino.mtime_duration_proc_start": "90000000000000",
+		"proc.pname":                             "bash", "proc.pcmdline": "bash", "proc.pexe": "-bash",
 		"proc.pexepath": "/usr/bin/bash",
 		"proc.aname":    "bash", // bare form reads the parent; conditions iterate
 		"proc.aname[0]": "chattr", "proc.aname[1]": "bash", "proc.aname[2]": "sshd",
@@ -583,8 +584,7 @@ func TestFilledMatchesSensor(t *testing.T) {
 	unfilled := []string{"k8s.ns.name", "k8s.pod.name", "container.image.repository",
 		"container.privileged", "container.mount.dest", "container.mounts",
 		"container.start_ts", "evt.buffer", "fd.sip.name", "fd.cip.name",
-		"fd.rip.name", "fd.lip.name", "proc.exe_ino.ctime", "proc.exe_ino.mtime",
-		"proc.exe_ino.ctime_duration_proc_start"}
+		"fd.rip.name", "fd.lip.name", "proc.exe_ino.ctime", "proc.exe_ino.ctime_duration_proc_start"}
 	for _, name := range unfilled {
 		if f, _ := Lookup(name); f.Filled {
 			t.Errorf("%s must not be marked filled", name)

@@ -36,6 +36,7 @@ func procChain() (initP, sshd, bash, chattr *Process) {
 		CapEffective: 0, CapPermitted: 0,
 		UserName: userName, GroupName: userName, LoginName: userName,
 		CgroupID: 4242, ContainerID: "host", Parent: bash, StartTime: t0,
+		ExeIno: 131077, ExeMtime: t0 - 90_000_000*msec,
 		ExeUpperLayer: false}
 	return
 }

@@ -39,6 +39,14 @@ func All() []*Field {
 
 func str(s string) Value { return Value{OK: true, Str: s} }
 func num(n int64) Value  { return Value{OK: true, Num: n} }
+
+// knownNum is n, or unavailable when n is 0 (a value the sensor did not get).
+func knownNum(n int64) Value {
+	if n == 0 {
+		return na
+	}
+	return num(n)
+}
 func boolean(b bool) Value {
 	if b {
 		return Value{OK: true, Num: 1}

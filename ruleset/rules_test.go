@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -103,8 +104,11 @@ type procSpec struct {
 	Memfd     bool    `yaml:"memfd"`
 	Upper     bool    `yaml:"upper_layer"`
 	// Env is the environment, KEY=VALUE strings; unknown when unset.
-	Env    []string  `yaml:"env"`
-	Parent *procSpec `yaml:"parent"`
+	Env []string `yaml:"env"`
+	// Written is how long before the process started its executable was
+	// last modified (a Go duration, "30s"); unknown when unset.
+	Written string    `yaml:"written"`
+	Parent  *procSpec `yaml:"parent"`
 }
 
 // knownUIDs are the ids fixtures' user names resolve to.
@@ -231,6 +235,13 @@ func (b *builder) process(s *procSpec, inheritUser, inheritContainer string) (*e
 	}
 	if s.Env != nil {
 		p.Env, p.EnvLine = event.JoinEnv(s.Env)
+	}
+	if s.Written != "" {
+		v, err := time.ParseDuration(s.Written)
+		if err != nil {
+			panic(fmt.Sprintf("fixture %s: bad duration %q", s.Name, s.Written))
+		}
+		p.ExeIno, p.ExeMtime = uint64(b.nextPid), baseTime-v.Nanoseconds()
 	}
 	p.ArgLine = strings.Join(p.Args, " ")
 	p.Cmdline, p.ExeLine = p.Comm, p.Exe

@@ -81,6 +81,8 @@ type wireProc struct {
 	ArgsTruncated bool     `json:"args_truncated,omitempty"`
 	ExeFromMemfd  bool     `json:"exe_memfd,omitempty"`
 	ExeUpperLayer bool     `json:"exe_upper,omitempty"`
+	ExeIno        uint64   `json:"exe_ino,omitempty"`
+	ExeMtime      int64    `json:"exe_mtime,omitempty"`
 	CapEffective  uint64   `json:"cap_eff,omitempty"`
 	CapPermitted  uint64   `json:"cap_prm,omitempty"`
 	UserName      string   `json:"user,omitempty"`
@@ -266,6 +268,7 @@ func (r *Recorder) writeProc(p *event.Process, depth int) uint64 {
 		Tty: p.Tty, Uid: p.Uid, Gid: p.Gid, Euid: p.Euid, LoginUID: p.LoginUID, Comm: p.Comm,
 		Exe: p.Exe, ExePath: p.ExePath, Args: p.Args, Cwd: p.Cwd, ArgsTruncated: p.ArgsTruncated,
 		ExeFromMemfd: p.ExeFromMemfd, ExeUpperLayer: p.ExeUpperLayer, CapEffective: p.CapEffective,
+		ExeIno: p.ExeIno, ExeMtime: p.ExeMtime,
 		CapPermitted: p.CapPermitted, UserName: p.UserName, GroupName: p.GroupName,
 		LoginName: p.LoginName, CgroupID: p.CgroupID, ContainerID: p.ContainerID,
 		StartTime: p.StartTime, ExitTime: p.ExitTime.Load(), ExitCode: p.ExitCode.Load(),
@@ -457,6 +460,7 @@ func (c *captureReader) addProc(w *wireProc) error {
 		Uid: w.Uid, Gid: w.Gid, Euid: w.Euid, LoginUID: w.LoginUID, Comm: w.Comm, Exe: w.Exe,
 		ExePath: w.ExePath, Args: w.Args, Cwd: w.Cwd, ArgsTruncated: w.ArgsTruncated,
 		ExeFromMemfd: w.ExeFromMemfd, ExeUpperLayer: w.ExeUpperLayer, CapEffective: w.CapEffective,
+		ExeIno: w.ExeIno, ExeMtime: w.ExeMtime,
 		CapPermitted: w.CapPermitted, UserName: w.UserName, GroupName: w.GroupName,
 		LoginName: w.LoginName, CgroupID: w.CgroupID, ContainerID: w.ContainerID,
 		StartTime: w.StartTime, Parent: parent, Cmdline: w.Cmdline, ArgLine: w.ArgLine, ExeLine: w.ExeLine,

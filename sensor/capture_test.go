@@ -32,6 +32,7 @@ func goldenEvents() []*event.Event {
 		Gid: 1000, Euid: 0, LoginUID: 1000, Comm: "cat", Exe: "cat", ExePath: "/usr/bin/cat",
 		Args: []string{"/etc/shadow", "with space", "ünïcødé\x1b[31m"}, Cwd: "/tmp", ArgsTruncated: true,
 		ExeFromMemfd: true, ExeUpperLayer: true, UserName: "alice", GroupName: "alice", LoginName: "alice",
+		ExeIno: 131077, ExeMtime: 2999e6,
 		ContainerID: "3f4e5d6c7b8a", StartTime: 3e9, Parent: bash,
 		Cmdline: "cat /etc/shadow with space ünïcødé\x1b[31m", ArgLine: "/etc/shadow with space ünïcødé\x1b[31m",
 		ExeLine: "cat /etc/shadow with space ünïcødé\x1b[31m"}
@@ -53,7 +54,9 @@ func goldenEvents() []*event.Event {
 		{Num: 9, Time: 3e9 + 8, Type: event.TypeKill, Tid: 100, Proc: bash, TargetPid: 200, Signal: 9},
 		{Num: 10, Time: 3e9 + 9, Type: event.TypePtrace, Res: -1, Tid: 100, Proc: bash, TargetPid: 1, Request: 16},
 		{Num: 11, Time: 3e9 + 10, Type: event.TypeBpf, Tid: 100, Proc: bash, Cmd: 5},
-		{Num: 12, Time: 3e9 + 11, Type: event.TypeDup2, Res: 1, Tid: 100, Proc: bash, Fd: 3, Fd2: 1},
+		{Num: 12, Time: 3e9 + 11, Type: event.TypeDup2, Res: 1, Tid: 100, Proc: bash, Fd: 3, Fd2: 1,
+			Sock: event.Sock{Family: event.AFInet, Type: 1, Proto: 6,
+				Local: netip.MustParseAddrPort("10.0.0.2:40001"), Remote: netip.MustParseAddrPort("192.0.2.1:4444")}},
 		{Num: 13, Time: 3e9 + 12, Type: event.TypeProcexit, Tid: 200, Proc: cat},
 		{Num: 14, Time: 3e9 + 13, Type: event.TypeUnknown, Tid: 5},
 	}

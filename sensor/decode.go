@@ -56,6 +56,8 @@ var (
 	execLen    = int(unsafe.Offsetof(sensorBPFExecrec{}.Len))
 	execFlags  = int(unsafe.Offsetof(sensorBPFExecrec{}.Flags))
 	execData   = int(unsafe.Offsetof(sensorBPFExecrec{}.Data))
+	execMtime  = int(unsafe.Offsetof(sensorBPFExecrec{}.ExeMtime))
+	execIno    = int(unsafe.Offsetof(sensorBPFExecrec{}.ExeIno))
 	forkChild  = hdrSize // child_pid, then child_tid
 	exitOff    = hdrSize
 	forkSize   = hdrSize + 8
@@ -540,6 +542,8 @@ func (d *decoder) decodeExec(raw []byte) error {
 	*x = ExecInfo{ArgsTruncated: flags&flArgvTrunc != 0, UpperLayer: flags&flUpper != 0,
 		EnvTruncated: flags&flEnvTrunc != 0}
 	x.Env = envBlock(f[4], x.EnvTruncated)
+	x.ExeMtime = int64(u64(raw, execMtime))
+	x.ExeIno = u64(raw, execIno)
 	argv := f[0]
 	if len(argv) > 0 && argv[len(argv)-1] == 0 {
 		argv = argv[:len(argv)-1]

@@ -268,6 +268,14 @@ func TestLiveEvents(t *testing.T) {
 		if p.CgroupID == 0 || p.Comm != "sensor.test" {
 			t.Errorf("cgroup id %d comm %q", p.CgroupID, p.Comm)
 		}
+		// the executable's inode as stat(2) sees it
+		var exe unix.Stat_t
+		if err := unix.Stat(selfExe, &exe); err != nil {
+			t.Fatal(err)
+		}
+		if p.ExeIno != exe.Ino || p.ExeMtime != exe.Mtim.Nano() {
+			t.Errorf("exe inode %d mtime %d, want %d %d", p.ExeIno, p.ExeMtime, exe.Ino, exe.Mtim.Nano())
+		}
 		x := c.waitFor(t, pid, event.TypeProcexit, "exit status 3", nil)
 		if x.Res>>8 != 3 {
 			t.Errorf("procexit res = %#x, want status of exit(3)", x.Res)

@@ -206,6 +206,7 @@ func (t *ProcTable) Exec(ti *TaskInfo, x *ExecInfo) *event.Process {
 	p.ArgsTruncated = x.ArgsTruncated
 	p.ExeFromMemfd = x.FromMemfd
 	p.ExeUpperLayer = x.UpperLayer
+	p.ExeIno, p.ExeMtime = x.ExeIno, x.ExeMtime
 	p.StartTime = ti.Time
 	fillLines(p)
 	env := x.Env
@@ -628,6 +629,12 @@ func (t *ProcTable) readProc(pr procfs.Proc) (*event.Process, uint64, error) {
 	exe, _ := pr.Executable()
 	p.ExePath = strings.TrimSuffix(exe, " (deleted)")
 	p.ExeFromMemfd = strings.HasPrefix(p.ExePath, "/memfd:")
+	// the exe link opens the very file the process runs, even deleted
+	if fi, err := os.Stat(filepath.Join(t.cfg.ProcRoot, strconv.Itoa(pr.PID), "exe")); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			p.ExeIno, p.ExeMtime = st.Ino, st.Mtim.Nano()
+		}
+	}
 	p.Cwd, _ = pr.Cwd()
 	if argv, err := pr.CmdLine(); err == nil && len(argv) > 0 {
 		p.Exe, p.Args = argv[0], argv[1:]
@@ -736,6 +743,7 @@ func cloneImage(p *event.Process) *event.Process {
 		Uid: p.Uid, Gid: p.Gid, Euid: p.Euid, LoginUID: p.LoginUID,
 		Comm: p.Comm, Exe: p.Exe, ExePath: p.ExePath, Args: p.Args, Cwd: p.Cwd,
 		ArgsTruncated: p.ArgsTruncated, ExeFromMemfd: p.ExeFromMemfd, ExeUpperLayer: p.ExeUpperLayer,
+		ExeIno: p.ExeIno, ExeMtime: p.ExeMtime,
 		CapEffective: p.CapEffective, CapPermitted: p.CapPermitted,
 		UserName: p.UserName, GroupName: p.GroupName, LoginName: p.LoginName,
 		CgroupID: p.CgroupID, ContainerID: p.ContainerID, StartTime: p.StartTime,

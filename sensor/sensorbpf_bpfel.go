@@ -14,15 +14,17 @@ import (
 )
 
 type sensorBPFExecrec struct {
-	_     structs.HostLayout
-	H     sensorBPFHdr
-	Len   [5]uint16
-	Flags uint16
-	Pad   [2]uint16
-	Off   uint32
-	Pad2  uint32
-	Busy  uint64
-	Data  [12288]uint8
+	_        structs.HostLayout
+	H        sensorBPFHdr
+	Len      [5]uint16
+	Flags    uint16
+	Pad      [2]uint16
+	Off      uint32
+	Pad2     uint32
+	Busy     uint64
+	ExeMtime uint64
+	ExeIno   uint64
+	Data     [12288]uint8
 }
 
 type sensorBPFHdr struct {

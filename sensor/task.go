@@ -46,6 +46,10 @@ type ExecInfo struct {
 	// (the partial last variable is dropped).
 	Env          []byte
 	EnvTruncated bool
+	// ExeIno and ExeMtime describe the executable's inode (unix ns), 0
+	// when unknown.
+	ExeIno   uint64
+	ExeMtime int64
 }
 
 // Source delivers events in order to a single consumer. Run blocks until ctx

@@ -361,6 +361,9 @@ var cases = []attackCase{
 		mark:   "ttpwatch-attacks", after: "rm -f /var/mail/ttpwatch-attacks"},
 
 	// Command and Control.
+	// a copy gets a fresh modification time: run at once, it is "just written"
+	{rule: "Program executed moments after it was written", tech: "T1204.002",
+		script: "cp /bin/true {tmp}/ttpw-fresh && {tmp}/ttpw-fresh; rm -f {tmp}/ttpw-fresh", mark: "ttpw-fresh"},
 	// a connection wired onto stdout and back, from a command line that
 	// has no inline code: only the socket behind the descriptor tells
 	{rule: "Standard streams redirected to a network socket", tech: "T1059.004", needs: []string{"bash"},
