@@ -31,6 +31,10 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define T_SENDMSG 31
 #define T_RECVFROM 32
 #define T_RECVMSG 33
+#define T_SETUID 38
+#define T_SETGID 39
+#define T_SETRESUID 40
+#define T_SETRESGID 41
 
 /* String area of a syscall record: fields are packed one after the other. */
 #define DATA_SZ 8192
@@ -530,6 +534,15 @@ static __always_inline int do_enter(struct sys_enter_ctx *ctx, u32 type, int nar
 	r->args[4] = nargs > 4 ? ctx->args[4] : 0;
 	r->args[5] = nargs > 5 ? ctx->args[5] : 0;
 	__builtin_memset(&r->sk, 0, sizeof(r->sk));
+
+	if (type >= T_SETUID && type <= T_SETRESGID) {
+		/* the caller's ids before the call (args 4 and 5 are free): the
+		 * header, filled at exit, has the new ones */
+		const struct cred *c = t->cred;
+		bool uids = type == T_SETUID || type == T_SETRESUID;
+		r->args[4] = uids ? c->uid.val : c->gid.val;
+		r->args[5] = uids ? c->euid.val : c->egid.val;
+	}
 
 	if (type == T_OPENAT2) {
 		/* openat2 passes its flags in struct open_how: args 2..4 become

@@ -325,6 +325,10 @@ type Event struct {
 	// UIDs holds the new ids of setuid/setgid (index 0) and
 	// setresuid/setresgid (real, effective, saved). -1 means unchanged.
 	UIDs [3]int64
+	// PrevIDs are the caller's ids before setuid/setresuid (uid, euid) or
+	// setgid/setresgid (gid, egid); the process's credentials are those
+	// after the call. -1 when unknown.
+	PrevIDs [2]int64
 
 	// lazy caches the few field values that must be built (socket fd.name,
 	// evt.args, evt.datetime) so they cost one allocation per event and only

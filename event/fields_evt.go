@@ -45,10 +45,10 @@ var evtArgs = [NumTypes][]string{
 	TypeDup2:         {"res", "oldfd", "newfd"},
 	TypeDup3:         {"res", "oldfd", "newfd", "flags"},
 	TypePtrace:       {"res", "request", "pid"},
-	TypeSetuid:       {"res", "uid"},
-	TypeSetgid:       {"res", "gid"},
-	TypeSetresuid:    {"res", "ruid", "euid", "suid"},
-	TypeSetresgid:    {"res", "rgid", "egid", "sgid"},
+	TypeSetuid:       {"res", "uid", "olduid", "oldeuid"},
+	TypeSetgid:       {"res", "gid", "oldgid", "oldegid"},
+	TypeSetresuid:    {"res", "ruid", "euid", "suid", "olduid", "oldeuid"},
+	TypeSetresgid:    {"res", "rgid", "egid", "sgid", "oldgid", "oldegid"},
 	TypeInitModule:   {"res"},
 	TypeFinitModule:  {"res", "fd", "flags"},
 	TypeDeleteModule: {"res", "name", "flags"},
@@ -225,6 +225,15 @@ func idArg(id int64) Value {
 	return Value{OK: true, Str: decimal(id), Num: id}
 }
 
+// prevID is an id the sensor read before the call, unavailable when
+// unknown (-1, as a capture without it gives).
+func prevID(id int64) Value {
+	if id < 0 {
+		return na
+	}
+	return idArg(id)
+}
+
 // pathOr returns s when set, else unavailable.
 func pathOr(s string) Value {
 	if s == "" {
@@ -318,6 +327,14 @@ var argDefs = []argDef{
 		get: func(e *Event) Value { return idArg(e.UIDs[1]) }},
 	{name: "sgid", typ: String, desc: "Saved group id argument of setresgid (-1 = unchanged).",
 		get: func(e *Event) Value { return idArg(e.UIDs[2]) }},
+	{name: "olduid", typ: String, desc: "The caller's real user id before setuid/setresuid (not in Falco: user.uid is the id after the call).",
+		get: func(e *Event) Value { return prevID(e.PrevIDs[0]) }},
+	{name: "oldeuid", typ: String, desc: "The caller's effective user id before setuid/setresuid (not in Falco).",
+		get: func(e *Event) Value { return prevID(e.PrevIDs[1]) }},
+	{name: "oldgid", typ: String, desc: "The caller's real group id before setgid/setresgid (not in Falco).",
+		get: func(e *Event) Value { return prevID(e.PrevIDs[0]) }},
+	{name: "oldegid", typ: String, desc: "The caller's effective group id before setgid/setresgid (not in Falco).",
+		get: func(e *Event) Value { return prevID(e.PrevIDs[1]) }},
 	{name: "pid", typ: Number, desc: "Target pid of kill and ptrace.",
 		get: func(e *Event) Value { return num(e.TargetPid) }},
 	{name: "sig", typ: String, desc: "Signal sent by kill, by name (SIGKILL).",

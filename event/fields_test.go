@@ -418,15 +418,22 @@ var fieldCases = []fieldCase{
 	}},
 
 	{name: "setuid to root", event: func() *Event {
-		return &Event{Type: TypeSetuid, Res: 0, UIDs: [3]int64{0, -1, -1}}
+		return &Event{Type: TypeSetuid, Res: 0, UIDs: [3]int64{0, -1, -1}, PrevIDs: [2]int64{1000, 1000}}
 	}, want: map[string]string{
-		"evt.arg.uid": "0", "evt.arg.gid": "<NA>", "evt.args": "res=0 uid=0",
-		"evt.rawarg.uid": "0",
+		"evt.arg.uid": "0", "evt.arg.gid": "<NA>", "evt.args": "res=0 uid=0 olduid=1000 oldeuid=1000",
+		"evt.rawarg.uid": "0", "evt.arg.olduid": "1000", "evt.arg.oldeuid": "1000", "evt.arg.oldgid": "<NA>",
+		"evt.rawarg.olduid": "1000", "evt.rawarg.oldeuid": "1000",
 	}},
 
+	{name: "setuid from a capture without the previous ids", event: func() *Event {
+		return &Event{Type: TypeSetuid, Res: 0, UIDs: [3]int64{0, -1, -1}, PrevIDs: [2]int64{-1, -1}}
+	}, want: map[string]string{"evt.arg.olduid": "<NA>", "evt.arg.oldeuid": "<NA>", "evt.args": "res=0 uid=0"}},
+
 	{name: "setgid", event: func() *Event {
-		return &Event{Type: TypeSetgid, Res: 0, UIDs: [3]int64{27, -1, -1}}
-	}, want: map[string]string{"evt.arg.gid": "27", "evt.arg.uid": "<NA>", "evt.rawarg.gid": "27"}},
+		return &Event{Type: TypeSetgid, Res: 0, UIDs: [3]int64{27, -1, -1}, PrevIDs: [2]int64{1000, 0}}
+	}, want: map[string]string{"evt.arg.gid": "27", "evt.arg.uid": "<NA>", "evt.rawarg.gid": "27",
+		"evt.arg.oldgid": "1000", "evt.arg.oldegid": "0", "evt.arg.olduid": "<NA>",
+		"evt.rawarg.oldgid": "1000", "evt.rawarg.oldegid": "0"}},
 
 	{name: "setresuid", event: func() *Event {
 		return &Event{Type: TypeSetresuid, Res: 0, UIDs: [3]int64{-1, 0, 1000}}

@@ -68,8 +68,10 @@ type eventSpec struct {
 	Request string `yaml:"request"`
 	Cmd     string `yaml:"cmd"`
 	// UIDs are the id arguments of setuid/setresuid and friends.
-	UIDs []int64   `yaml:"uids"`
-	Proc *procSpec `yaml:"proc"`
+	UIDs []int64 `yaml:"uids"`
+	// PrevIDs are the caller's ids before setuid & co (uid, euid or gid, egid).
+	PrevIDs []int64   `yaml:"prev_ids"`
+	Proc    *procSpec `yaml:"proc"`
 }
 
 // sockSpec describes the socket of a network event. Addresses are ip:port.
@@ -366,6 +368,7 @@ func (b *builder) event(s *eventSpec) (*event.Event, error) {
 	}
 	ev.UIDs = [3]int64{-1, -1, -1}
 	copy(ev.UIDs[:], s.UIDs)
+	copy(ev.PrevIDs[:], s.PrevIDs)
 	if s.Sock != nil {
 		if err := fillSock(ev, s.Sock); err != nil {
 			return nil, err

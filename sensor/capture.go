@@ -139,6 +139,7 @@ type wireEvent struct {
 	Request   int64     `json:"request,omitempty"`
 	Cmd       int64     `json:"cmd,omitempty"`
 	UIDs      []int64   `json:"uids,omitempty"`
+	PrevIDs   []int64   `json:"prev_ids,omitempty"`
 }
 
 type recorded struct {
@@ -225,6 +226,9 @@ func (r *Recorder) Write(ev *event.Event) error {
 	}
 	if ev.UIDs != [3]int64{} {
 		w.UIDs = ev.UIDs[:]
+	}
+	if setIDs(ev.Type) {
+		w.PrevIDs = ev.PrevIDs[:]
 	}
 	if s := ev.Sock; s != (event.Sock{}) {
 		w.Sock = &wireSock{Family: s.Family, Type: s.Type, Proto: s.Proto, Role: uint8(s.Role),
@@ -508,6 +512,14 @@ func (c *captureReader) fillEvent(w *wireEvent) error {
 		return c.errorf("bad event: %d uids, at most 3", len(w.UIDs))
 	}
 	copy(c.ev.UIDs[:], w.UIDs)
+	if setIDs(typ) {
+		// a capture from before prev_ids existed: the ids are unknown
+		c.ev.PrevIDs = [2]int64{-1, -1}
+		if len(w.PrevIDs) != 0 && len(w.PrevIDs) != 2 {
+			return c.errorf("bad event: %d prev_ids, want 2", len(w.PrevIDs))
+		}
+		copy(c.ev.PrevIDs[:], w.PrevIDs)
+	}
 	if s := w.Sock; s != nil {
 		c.ev.Sock = event.Sock{Family: s.Family, Type: s.Type, Proto: s.Proto,
 			Role: event.SockRole(s.Role), UnixPath: s.UnixPath}
@@ -539,4 +551,9 @@ func (e *errReader) Read(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
+}
+
+// setIDs reports whether events of type t carry the caller's previous ids.
+func setIDs(t event.Type) bool {
+	return t == event.TypeSetuid || t == event.TypeSetgid || t == event.TypeSetresuid || t == event.TypeSetresgid
 }

@@ -50,7 +50,7 @@ func goldenEvents() []*event.Event {
 			Sock: event.Sock{Family: event.AFUnix, Type: 1, Role: event.RoleClient, UnixPath: "/run/docker.sock"}},
 		{Num: 6, Time: 3e9 + 5, Type: event.TypeRenameat2, Tid: 100, Proc: bash, Path: "/a", Path2: "/b", Flags: 1},
 		{Num: 7, Time: 3e9 + 6, Type: event.TypeMount, Tid: 100, Proc: bash, Path: "/mnt", Path2: "/dev/sda1", FSType: "ext4", Flags: 4096},
-		{Num: 8, Time: 3e9 + 7, Type: event.TypeSetresuid, Tid: 100, Proc: bash, UIDs: [3]int64{0, -1, 0}},
+		{Num: 8, Time: 3e9 + 7, Type: event.TypeSetresuid, Tid: 100, Proc: bash, UIDs: [3]int64{0, -1, 0}, PrevIDs: [2]int64{1000, 0}},
 		{Num: 9, Time: 3e9 + 8, Type: event.TypeKill, Tid: 100, Proc: bash, TargetPid: 200, Signal: 9},
 		{Num: 10, Time: 3e9 + 9, Type: event.TypePtrace, Res: -1, Tid: 100, Proc: bash, TargetPid: 1, Request: 16},
 		{Num: 11, Time: 3e9 + 10, Type: event.TypeBpf, Tid: 100, Proc: bash, Cmd: 5},
@@ -419,4 +419,29 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCaptureWithoutPrevIDs: a setuid event recorded before prev_ids
+// existed loads with the previous ids unknown, not as root.
+func TestCaptureWithoutPrevIDs(t *testing.T) {
+	old := `{"format":"ttpwatch-capture","version":1,"host":"h","start":1}
+{"proc":{"id":1,"pid":5,"ppid":1,"uid":0,"gid":0,"euid":0,"loginuid":4294967295,"comm":"sh","exe":"sh","exepath":"/bin/sh"}}
+{"evt":{"num":1,"time":2,"type":"setuid","res":0,"tid":5,"proc":1,"uids":[0]}}
+{"evt":{"num":2,"time":3,"type":"setresuid","res":0,"tid":5,"proc":1,"uids":[0,0,0],"prev_ids":[1000,0]}}
+`
+	_, got, err := ReadCapture(strings.NewReader(old), "old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].PrevIDs != [2]int64{-1, -1} || got[1].PrevIDs != [2]int64{1000, 0} {
+		t.Fatalf("previous ids: %d events, %v and %v", len(got), got[0].PrevIDs, got[1].PrevIDs)
+	}
+	f, _ := event.Lookup("evt.arg.olduid")
+	if v := f.Get(got[0], event.Arg{}); v.OK {
+		t.Errorf("evt.arg.olduid of an old capture is available: %+v", v)
+	}
+	bad := strings.Replace(old, `"prev_ids":[1000,0]`, `"prev_ids":[1,2,3]`, 1)
+	if _, _, err := ReadCapture(strings.NewReader(bad), "bad"); err == nil || !strings.Contains(err.Error(), "prev_ids") {
+		t.Errorf("three prev_ids accepted: %v", err)
+	}
 }

@@ -332,8 +332,10 @@ func (d *decoder) decodeSyscall(raw []byte, ev *event.Event) error {
 		ev.Request, ev.TargetPid = int64(a[0]), int64(int32(a[1]))
 	case event.TypeSetuid, event.TypeSetgid:
 		ev.UIDs = [3]int64{int64(int32(a[0])), -1, -1}
+		ev.PrevIDs = [2]int64{int64(uint32(a[4])), int64(uint32(a[5]))}
 	case event.TypeSetresuid, event.TypeSetresgid:
 		ev.UIDs = [3]int64{int64(int32(a[0])), int64(int32(a[1])), int64(int32(a[2]))}
+		ev.PrevIDs = [2]int64{int64(uint32(a[4])), int64(uint32(a[5]))}
 	case event.TypeInitModule:
 		// init_module loads from memory: no name until the module runs.
 	case event.TypeFinitModule:

@@ -545,12 +545,13 @@ func TestLiveEvents(t *testing.T) {
 	t.Run("setuid as nobody", func(t *testing.T) {
 		pid := run(t, "setuid", testDir(t), nil)
 		e := c.waitFor(t, pid, event.TypeSetresuid, "65534", nil)
-		if e.UIDs != [3]int64{65534, 65534, 65534} || e.Res != 0 {
-			t.Errorf("setresuid: uids %v res %d", e.UIDs, e.Res)
+		// root before the call, nobody after
+		if e.UIDs != [3]int64{65534, 65534, 65534} || e.Res != 0 || e.PrevIDs != [2]int64{0, 0} || e.Proc.Uid != 65534 {
+			t.Errorf("setresuid: uids %v res %d previous ids %v uid after %d", e.UIDs, e.Res, e.PrevIDs, e.Proc.Uid)
 		}
 		e = c.waitFor(t, pid, event.TypeSetuid, "0 refused", nil)
-		if e.UIDs[0] != 0 || e.Res != -int64(unix.EPERM) || e.Proc.Uid != 65534 || e.Proc.UserName != "nobody" {
-			t.Errorf("setuid(0) as nobody: res %d uid %d user %q", e.Res, e.Proc.Uid, e.Proc.UserName)
+		if e.UIDs[0] != 0 || e.Res != -int64(unix.EPERM) || e.Proc.Uid != 65534 || e.Proc.UserName != "nobody" || e.PrevIDs != [2]int64{65534, 65534} {
+			t.Errorf("setuid(0) as nobody: res %d uid %d user %q previous ids %v", e.Res, e.Proc.Uid, e.Proc.UserName, e.PrevIDs)
 		}
 		c.waitFor(t, pid, event.TypeSetresgid, "65534", func(e *event.Event) bool { return e.UIDs[0] == 65534 })
 		if e := c.waitFor(t, pid, event.TypeSetgid, "65534", nil); e.Res != 0 || e.Proc.Gid != 65534 {

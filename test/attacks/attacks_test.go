@@ -441,6 +441,12 @@ var cases = []attackCase{
 	// Kernel-facing primitives.
 	{rule: "BPF program loaded by an unexpected process", tech: "T1014", needs: []string{"python3", "amd64"},
 		script: python + ` -c '` + bpfProgLoad + `'`, mark: "python3"},
+	// a python copy with cap_setuid+ep, run as nobody (not root, not
+	// setuid-root), becomes root
+	{rule: "Root gained by a process that was not root", tech: "T1548", needs: []string{"python3", "setcap", "setpriv"},
+		script: "cp /usr/bin/python3 {shm}/ttpw-capy; setcap cap_setuid+ep {shm}/ttpw-capy; " +
+			`setpriv --reuid=65534 --regid=65534 --clear-groups -- {shm}/ttpw-capy -c "import os;os.setuid(0)"; rm -f {shm}/ttpw-capy`,
+		mark: "ttpw-capy", after: "rm -f {shm}/ttpw-capy"},
 	{rule: "Dropped program became root", tech: "T1068", needs: []string{"python3"},
 		script: "cp /usr/bin/python3 {shm}/pysuid; chmod 4755 {shm}/pysuid; " +
 			`setpriv --reuid=65534 --regid=65534 --clear-groups -- {shm}/pysuid -c "import os;os.setuid(0)"; rm -f {shm}/pysuid`,
