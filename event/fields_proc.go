@@ -167,21 +167,18 @@ func init() {
 		ancestorField("proc.apid", Number, "Pid of an ancestor: proc.apid[N] is N levels up ([1] the parent); bare, any ancestor matches.",
 			func(p *Process) Value { return num(int64(p.Pid)) }),
 
-		&Field{Name: "proc.env", Type: String, Arg: ArgKeyOptional, Filled: true,
-			Desc: "Environment of the process at its exec, KEY=VALUE entries joined by spaces; proc.env[NAME] is the value of one variable (unavailable when absent). At most 4 KiB is captured per exec; unavailable when not captured.",
+		&Field{Name: "proc.penv", Type: String, Arg: ArgKeyOptional, Filled: true,
+			Desc: "Environment of the parent process at its exec, as proc.env (not in Falco): a variable the process has with the same value as its parent was inherited, not set for it.",
 			Get: func(e *Event, a Arg) Value {
 				p := procOf(e)
-				if p == nil || p.Env == nil {
+				if p == nil {
 					return na
 				}
-				if !a.Set {
-					return str(p.EnvLine)
-				}
-				if v, ok := p.EnvVar(a.Key); ok {
-					return str(v)
-				}
-				return na
+				return envValue(p.Parent, a)
 			}},
+		&Field{Name: "proc.env", Type: String, Arg: ArgKeyOptional, Filled: true,
+			Desc: "Environment of the process at its exec, KEY=VALUE entries joined by spaces; proc.env[NAME] is the value of one variable (unavailable when absent). At most 4 KiB is captured per exec; unavailable when not captured.",
+			Get:  func(e *Event, a Arg) Value { return envValue(procOf(e), a) }},
 		procField("proc.exe_ino", Number, "Inode number of the executable file, when the process started.",
 			func(p *Process) Value { return knownNum(int64(p.ExeIno)) }),
 		unavailable("proc.exe_ino.ctime", Number, ArgNone, "Last status change time (ns) of the executable's inode (not captured: the kernel's in-memory ctime disagreed with stat(2); see proc.exe_ino.mtime)."),
@@ -212,4 +209,20 @@ func capField(name, desc string, get func(p *Process) uint64) *Field {
 	f.FlagValue = Capabilities.Value
 	f.FormatFlags = Capabilities.Format
 	return f
+}
+
+// envValue is proc.env of p: the whole environment, or one variable with
+// a key; unavailable when p or its environment is unknown or the variable
+// is absent.
+func envValue(p *Process, a Arg) Value {
+	if p == nil || p.Env == nil {
+		return na
+	}
+	if !a.Set {
+		return str(p.EnvLine)
+	}
+	if v, ok := p.EnvVar(a.Key); ok {
+		return str(v)
+	}
+	return na
 }

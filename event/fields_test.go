@@ -89,7 +89,7 @@ var fieldCases = []fieldCase{
 		"evt.rawarg.filename": "/usr/bin/chattr", "evt.rawarg.res": "0", "evt.rawarg.uid": "<NA>",
 		"fd.name_changed": "false",
 		// environment not captured (older capture, /proc unreadable)
-		"proc.env": "<NA>", "proc.env[HOME]": "<NA>",
+		"proc.env": "<NA>", "proc.env[HOME]": "<NA>", "proc.penv": "<NA>", "proc.penv[HOME]": "<NA>",
 	}, append(append([]string{"fd.num", "fd.name", "fd.nameraw", "fd.directory", "fd.filename",
 		"fd.type", "fd.typechar", "evt.arg.name", "evt.arg.path", "evt.arg.flags",
 		"evt.arg.mode", "evt.arg.fd", "evt.arg.uid", "evt.arg.pathname"}, sockFieldsNA...), unfilledNA...)...)},
@@ -110,6 +110,15 @@ var fieldCases = []fieldCase{
 		"proc.env[LD_PRELOA]":  "<NA>",
 		"proc.env[MISSING]":    "<NA>",
 		"proc.env[]":           "<NA>",
+	}},
+
+	{name: "process whose parent has an environment", event: func() *Event {
+		e := execEvent() // a fresh process chain: editing the parent is safe
+		e.Proc.Parent.Env, e.Proc.Parent.EnvLine = JoinEnv([]string{"HOME=/home/alice", "LD_PRELOAD=/tmp/x.so"})
+		return e
+	}, want: map[string]string{
+		"proc.penv": "HOME=/home/alice LD_PRELOAD=/tmp/x.so", "proc.penv[LD_PRELOAD]": "/tmp/x.so",
+		"proc.penv[MISSING]": "<NA>", "proc.env": "<NA>",
 	}},
 
 	{name: "process with an empty environment", event: func() *Event {
