@@ -62,7 +62,7 @@ gobench() { # package regexp
 	"$BIN/report" gobench -results "$ROWS" -cmd "$cmd" <"$WORK/gobench.txt"
 }
 gobench ./ruleset '^BenchmarkEngineMix$'
-gobench ./sensor '^BenchmarkDecode'
+gobench ./sensor '^Benchmark(Decode|RingDrain)'
 gobench ./event '^Benchmark'
 gobench ./ui '^BenchmarkView$'
 
