@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
@@ -62,11 +63,17 @@ type DropStats struct {
 // turns ring buffer records into events. It implements Source.
 type Live struct {
 	cfg   LiveConfig
-	coll  *ebpf.Collection
+	coll  *ebpf.Collection // the maps, and the programs loaded so far
 	rd    *ring
 	table ProcessTable
 
-	mu          sync.Mutex // guards links, unavailable and closed
+	// Programs are loaded from spec when a hook first needs them: the
+	// verifier takes ~10 ms per program, and the default rules need about
+	// 60 of the ~100.
+	spec     *ebpf.CollectionSpec
+	btfCache *btf.Cache
+
+	mu          sync.Mutex // guards links, unavailable, closed, coll.Programs and progIDs
 	links       map[string]link.Link
 	unavailable map[string]bool
 	closed      bool
@@ -122,30 +129,30 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure the eBPF object: %w", err)
 	}
-	coll, err := ebpf.NewCollection(spec)
+	mapsOnly := spec.Copy()
+	clear(mapsOnly.Programs)
+	coll, err := ebpf.NewCollection(mapsOnly)
 	if err != nil {
-		var ve *ebpf.VerifierError
-		if errors.As(err, &ve) {
-			// the end of the verifier's log says why; all of it is pages
-			return nil, fmt.Errorf("this kernel's verifier rejected ttpwatch's eBPF programs (please report it with `uname -r`; ttpwatch replay FILE works meanwhile): %+.20v", ve)
-		}
-		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-			return nil, fmt.Errorf("load the eBPF programs: %w (%s)", err, errNeedRoot)
-		}
-		return nil, fmt.Errorf("load the eBPF programs: %w", err)
+		return nil, loadError("create the eBPF maps", err)
 	}
-	l := &Live{cfg: cfg, coll: coll, table: cfg.Table, links: map[string]link.Link{}, unavailable: map[string]bool{}}
+	l := &Live{cfg: cfg, coll: coll, table: cfg.Table, links: map[string]link.Link{}, unavailable: map[string]bool{},
+		spec: spec, btfCache: btf.NewCache()}
 	if !inChildNS {
 		// records carry host pids; in a child namespace ours is unknown,
 		// and the kernel side already drops our syscalls
 		l.selfHostPid = cfg.SelfPid
 	}
-	for _, p := range coll.Programs {
-		if info, err := p.Info(); err == nil {
-			if id, ok := info.ID(); ok {
-				l.progIDs = append(l.progIDs, id)
-			}
-		}
+	// the lifecycle programs and those of the first types, in one batch
+	first := make([]string, 0, len(lifecycleHooks)+2*len(cfg.Types))
+	for _, h := range lifecycleHooks {
+		first = append(first, h.program)
+	}
+	for sys := range syscallsOf(cfg.Types) {
+		first = append(first, programName("exit", sys), programName("enter", sys))
+	}
+	if err := l.load(first); err != nil {
+		l.Close()
+		return nil, err
 	}
 	for _, h := range lifecycleHooks {
 		lk, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: coll.Programs[h.program]})
@@ -165,6 +172,64 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// syscallsOf returns the syscalls whose hooks the event types need.
+func syscallsOf(types []event.Type) map[string]bool {
+	need := map[string]bool{}
+	for _, t := range types {
+		if t < event.NumTypes {
+			if sys := syscallOf[t]; sys != "" {
+				need[sys] = true
+			}
+		}
+	}
+	return need
+}
+
+// load loads the named programs that are not loaded yet, in one batch
+// sharing the maps. The caller holds l.mu, or has not shared l yet.
+func (l *Live) load(names []string) error {
+	part := l.spec.Copy()
+	clear(part.Programs)
+	for _, n := range names {
+		if ps := l.spec.Programs[n]; ps != nil && l.coll.Programs[n] == nil {
+			part.Programs[n] = ps
+		}
+	}
+	if len(part.Programs) == 0 {
+		return nil
+	}
+	batch, err := ebpf.NewCollectionWithOptions(part, ebpf.CollectionOptions{MapReplacements: l.coll.Maps, Cache: l.btfCache})
+	if err != nil {
+		return loadError("load the eBPF programs", err)
+	}
+	for name, p := range batch.Programs {
+		l.coll.Programs[name] = p
+		if info, err := p.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				l.progIDs = append(l.progIDs, id)
+			}
+		}
+	}
+	// the batch's maps are clones of l.coll's: only the programs stay
+	clear(batch.Programs)
+	batch.Close()
+	return nil
+}
+
+// loadError words a failure to create the maps or load programs for the
+// user.
+func loadError(what string, err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		// the end of the verifier's log says why; all of it is pages
+		return fmt.Errorf("this kernel's verifier rejected ttpwatch's eBPF programs (please report it with `uname -r`; ttpwatch replay FILE works meanwhile): %+.20v", ve)
+	}
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("%s: %w (%s)", what, err, errNeedRoot)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // wakeBytes is how much data the kernel lets pile up in the ring between
@@ -251,20 +316,23 @@ func ensureTracefs() error {
 // error names the hook.
 func (l *Live) SetTypes(types []event.Type) error {
 	var want uint64
-	need := map[string]bool{}
 	for _, t := range types {
-		if t == event.TypeUnknown || t >= event.NumTypes {
-			continue
-		}
-		want |= 1 << t
-		if sys := syscallOf[t]; sys != "" {
-			need[sys] = true
+		if t != event.TypeUnknown && t < event.NumTypes {
+			want |= 1 << t
 		}
 	}
+	need := syscallsOf(types)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return errors.New("live sensor is closed")
+	}
+	var progs []string
+	for sys := range need {
+		progs = append(progs, programName("exit", sys), programName("enter", sys))
+	}
+	if err := l.load(progs); err != nil {
+		return err
 	}
 	var drop []link.Link
 	for name, lk := range l.links {
@@ -332,7 +400,11 @@ func (l *Live) Unavailable() []string {
 
 // ProgramIDs returns the kernel ids of the loaded programs (to check they
 // are gone after Close).
-func (l *Live) ProgramIDs() []ebpf.ProgramID { return slices.Clone(l.progIDs) }
+func (l *Live) ProgramIDs() []ebpf.ProgramID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.progIDs)
+}
 
 // Drops returns what was lost so far.
 func (l *Live) Drops() DropStats {
