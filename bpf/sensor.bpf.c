@@ -704,6 +704,20 @@ static __always_inline u64 inode_mtime(struct inode *ino)
 	return 0;
 }
 
+/*
+ * launder passes off through the record's memory: the verifier reads it
+ * back as any u32, so the paths that reach a walk with different known
+ * ranges of off (argv cut or not, a failed read...) become one state there
+ * and the walk is verified once, not once per path (tw_exec took ~0.5 s
+ * to verify, most of ttpwatch's start-up).
+ */
+static __always_inline u32 launder(struct execrec *e, u32 off)
+{
+	e->off = off;
+	barrier();
+	return *(volatile u32 *)&e->off;
+}
+
 SEC("raw_tracepoint/sched_process_exec")
 int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -750,6 +764,7 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	/* walks take probe-read (scalar) pointers: see walk_dir */
 	struct file *exe = mm->exe_file;
+	off = launder(e, off);
 	u32 w = walk(e->data, off & DATA_MASK, BPF_CORE_READ(exe, f_path.dentry),
 		     BPF_CORE_READ(exe, f_path.mnt), &e->flags);
 	e->len[2] = w;
@@ -770,6 +785,7 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	}
 
 	struct fs_struct *fs = t->fs;
+	off = launder(e, off);
 	w = walk(e->data, off & DATA_MASK, BPF_CORE_READ(fs, pwd.dentry),
 		 BPF_CORE_READ(fs, pwd.mnt), &e->flags);
 	e->len[3] = w;
@@ -787,6 +803,7 @@ int tw_exec(struct bpf_raw_tracepoint_args *ctx)
 	}
 	/* masked after a barrier: the compiler drops a mask it can prove
 	 * redundant, and the verifier needs it to bound the read */
+	off = launder(e, off);
 	barrier_var(off);
 	off &= DATA_MASK;
 	if (bpf_probe_read_user(&e->data[off], en, (void *)es))
