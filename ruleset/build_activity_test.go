@@ -1,43 +1,12 @@
 package ruleset_test
 
-import (
-	"testing"
-
-	"github.com/ttpwatch/ttpwatch/ruleset"
-)
-
-// probeRules is a rule over the default macros that fires exactly when
-// build_activity holds for an exec.
-const probeRules = `
-- rule: probe build_activity
-  desc: test probe
-  condition: spawned_process and build_activity
-  output: probe
-  priority: INFO
-`
+import "testing"
 
 // TestBuildActivityByPath pins what the build_activity macro trusts: a build
 // tool is known by its executable's path (the process's or an ancestor's),
 // never by its name alone, so a renamed shell or a script called make
 // exempts nothing.
 func TestBuildActivityByPath(t *testing.T) {
-	rs, err := ruleset.Load(append(ruleset.DefaultSources(), ruleset.Source{Name: "probe.yaml", Data: []byte(probeRules)})...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var probe []*ruleset.Rule
-	for _, r := range rs.Rules {
-		if r.Name == "probe build_activity" {
-			probe = append(probe, r)
-		}
-	}
-	if len(probe) != 1 {
-		t.Fatalf("probe rule not loaded")
-	}
-	eng, err := ruleset.NewEngine(probe, ruleset.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	// in wraps p as the parent of a shell running touch, the usual shape
 	// of a recipe.
 	in := func(p *procSpec) *procSpec {
@@ -46,11 +15,7 @@ func TestBuildActivityByPath(t *testing.T) {
 	tool := func(name, exepath string) *procSpec {
 		return &procSpec{Name: name, ExePath: exepath, Parent: &procSpec{Name: "bash"}}
 	}
-	cases := []struct {
-		note string
-		proc *procSpec
-		want bool
-	}{
+	cases := []macroCase{
 		// Real toolchains, as their resolved paths look on common distributions.
 		{"make in /usr/bin", in(tool("make", "/usr/bin/make")), true},
 		{"make in /usr/local/bin", in(tool("make", "/usr/local/bin/make")), true},
@@ -79,20 +44,5 @@ func TestBuildActivityByPath(t *testing.T) {
 		{"rustup proxy in a home directory", in(tool("cargo", "/home/alice/.cargo/bin/cargo")), false},
 		{"no build tool at all", in(tool("bash", "/usr/bin/bash")), false},
 	}
-	b := &builder{nextPid: 50000}
-	for _, c := range cases {
-		ev, err := b.event(&eventSpec{Proc: c.proc})
-		if err != nil {
-			t.Fatalf("%s: %v", c.note, err)
-		}
-		got := false
-		eng.Process(ev, func(ruleset.Match) { got = true })
-		if got != c.want {
-			var chain []string
-			for p := ev.Proc; p != nil; p = p.Parent {
-				chain = append(chain, p.Comm+"="+p.ExePath)
-			}
-			t.Errorf("%s: build_activity = %v, want %v (process and ancestors: %v)", c.note, got, c.want, chain)
-		}
-	}
+	runMacroCases(t, "build_activity", cases)
 }
