@@ -151,30 +151,6 @@ func TestCapEnv(t *testing.T) {
 	}
 }
 
-// BenchmarkForkExecExitEnv is BenchmarkForkExecExit with a 2 KiB
-// environment shared by every exec (children of one shell): interning costs
-// a hash and a compare, no allocation.
-func BenchmarkForkExecExitEnv(b *testing.B) {
-	tab, _ := NewProcTable(ProcTableConfig{Users: NewUsers("testdata/etc/passwd", "testdata/etc/group")})
-	parent := task(100, 1, 1000, "bash", 0)
-	tab.Resolve(parent)
-	var env []byte
-	for i := 0; len(env) < 2048; i++ {
-		env = append(env, "VAR"+strconv.Itoa(i)+"=/usr/local/bin:/usr/bin:/bin\x00"...)
-	}
-	x := &ExecInfo{ExePath: "/usr/bin/ls", Argv: []string{"ls", "-la", "/tmp"}, Cwd: "/home/alice", Env: env[:len(env)-1]}
-	b.ReportAllocs()
-	i := uint32(0)
-	for b.Loop() {
-		i++
-		pid := 1000 + i%30000
-		ts := int64(i) * 1000
-		tab.Fork(parent, pid, pid, ts)
-		tab.Exec(task(pid, 100, 1000, "ls", ts), x)
-		tab.Exit(pid, 0, ts)
-	}
-}
-
 // TestEnvPastTheCapFromProc: a variable pushed past the exec record's 4 KiB
 // copy by padding is read back from /proc/PID/environ, but only when the
 // record's copy is a prefix of what /proc shows.

@@ -339,21 +339,35 @@ func BenchmarkSeed(b *testing.B) {
 	}
 }
 
-// BenchmarkForkExecExit is the table's cost for one short-lived command.
+// BenchmarkForkExecExit is the table's cost for one short-lived command,
+// without an environment and with a 2 KiB one shared by every exec
+// (children of one shell): interning costs a hash and a compare, no
+// allocation.
 func BenchmarkForkExecExit(b *testing.B) {
-	tab, _ := NewProcTable(ProcTableConfig{Users: NewUsers("testdata/etc/passwd", "testdata/etc/group")})
-	parent := task(100, 1, 1000, "bash", 0)
-	tab.Resolve(parent)
-	x := &ExecInfo{ExePath: "/usr/bin/ls", Argv: []string{"ls", "-la", "/tmp"}, Cwd: "/home/alice"}
-	b.ReportAllocs()
-	i := uint32(0)
-	for b.Loop() {
-		i++
-		pid := 1000 + i%30000
-		ts := int64(i) * 1000
-		tab.Fork(parent, pid, pid, ts)
-		tab.Exec(task(pid, 100, 1000, "ls", ts), x)
-		tab.Exit(pid, 0, ts)
+	var env []byte
+	for i := 0; len(env) < 2048; i++ {
+		env = append(env, "VAR"+strconv.Itoa(i)+"=/usr/local/bin:/usr/bin:/bin\x00"...)
+	}
+	for _, bc := range []struct {
+		name string
+		env  []byte
+	}{{"no-env", nil}, {"shared-2KiB-env", env[:len(env)-1]}} {
+		b.Run(bc.name, func(b *testing.B) {
+			tab, _ := NewProcTable(ProcTableConfig{Users: NewUsers("testdata/etc/passwd", "testdata/etc/group")})
+			parent := task(100, 1, 1000, "bash", 0)
+			tab.Resolve(parent)
+			x := &ExecInfo{ExePath: "/usr/bin/ls", Argv: []string{"ls", "-la", "/tmp"}, Cwd: "/home/alice", Env: bc.env}
+			b.ReportAllocs()
+			i := uint32(0)
+			for b.Loop() {
+				i++
+				pid := 1000 + i%30000
+				ts := int64(i) * 1000
+				tab.Fork(parent, pid, pid, ts)
+				tab.Exec(task(pid, 100, 1000, "ls", ts), x)
+				tab.Exit(pid, 0, ts)
+			}
+		})
 	}
 }
 
