@@ -93,23 +93,7 @@ func TestRunLogsFrames(t *testing.T) {
 	defer slog.SetDefault(prev)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	f := newFixture()
-	polled := make(chan struct{}, 1)
-	deps := f.deps()
-	deps.Poll = func() Batch {
-		select {
-		case polled <- struct{}{}:
-		default:
-		}
-		return f.batch()
-	}
-	opts := testOptions()
-	opts.Tick = time.Millisecond
-	opts.ProgramOptions = []tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(&bytes.Buffer{}),
-		tea.WithWindowSize(80, 24), tea.WithoutSignals()}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, opts, deps) }()
-	<-polled // running: the SIGUSR1 handler is installed
+	done := runHeadless(ctx) // running: the SIGUSR1 handler is installed
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}

@@ -362,9 +362,10 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-func TestRunStopsWithContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var out bytes.Buffer
+// runHeadless starts Run on the fixture with no terminal, ticking every
+// millisecond, and returns once the ticker has polled the pipeline (Run is
+// then fully started); done receives Run's result.
+func runHeadless(ctx context.Context) (done <-chan error) {
 	f := newFixture()
 	polled := make(chan struct{}, 1)
 	deps := f.deps()
@@ -377,11 +378,17 @@ func TestRunStopsWithContext(t *testing.T) {
 	}
 	opts := testOptions()
 	opts.Tick = time.Millisecond
-	opts.ProgramOptions = []tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(&out),
+	opts.ProgramOptions = []tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(&bytes.Buffer{}),
 		tea.WithWindowSize(80, 24), tea.WithoutSignals()}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, opts, deps) }()
-	<-polled // the ticker polls the pipeline
+	ch := make(chan error, 1)
+	go func() { ch <- Run(ctx, opts, deps) }()
+	<-polled
+	return ch
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runHeadless(ctx)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run after cancel = %v, want nil", err)
